@@ -1,0 +1,46 @@
+"""Counting conventions: which operations a tool's headline number includes, and in what unit.
+
+Every kind's Cost carries the raw figures; a convention only picks and scales them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from .errors import CostcalcError, did_you_mean
+from .kinds.base import Cost
+
+
+@dataclass(frozen=True)
+class Convention:
+    name: str
+    unit: str  # what the figure is called wherever it is printed
+    summary: str
+    figure: Callable[[Cost], int]
+
+
+CONVENTIONS = {
+    c.name: c
+    for c in (
+        Convention("macs", "MACs",
+                   "multiply-accumulates of conv and linear layers, bias adds excluded: the paper's "
+                   "'ops', torchvision's _ops and FlopCounterMode ÷ 2",
+                   lambda c: c.macs),
+        Convention("flops", "FLOPs",
+                   "2 × MACs of conv and linear layers: torch FlopCounterMode's figure",
+                   lambda c: 2 * c.macs),
+        Convention("fvcore", "fvcore flops",
+                   "what fvcore's default handles count (1 per multiply-add): conv and linear MACs "
+                   "plus batchnorm (2 per element) and adaptive_avg_pool (1 per input element); "
+                   "max_pool, avg_pool, relu and add are skipped",
+                   lambda c: c.fvcore_count),
+    )
+}
+DEFAULT = "macs"
+
+
+def get(name: str) -> Convention:
+    if name not in CONVENTIONS:
+        raise CostcalcError(f"unknown convention '{name}'{did_you_mean(name, CONVENTIONS)}; "
+                            f"conventions: {', '.join(CONVENTIONS)}")
+    return CONVENTIONS[name]

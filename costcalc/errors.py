@@ -1,0 +1,56 @@
+"""The one error type costcalc raises for bad input, and its one-line format.
+
+    costcalc: error: specs/net.yaml:14:7: layer 'inception_4a/b2': conv kernel 5 is larger than ...
+"""
+from __future__ import annotations
+
+
+class CostcalcError(Exception):
+    """Bad input: a spec, lock, budget file or argument that costcalc cannot use.
+
+    The CLI prints it as one line and exits 2.
+    """
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 column: int | None = None, layer: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+        self.column = column
+        self.layer = layer
+
+    def located(self, *, file: str | None = None, line: int | None = None,
+                column: int | None = None, layer: str | None = None) -> "CostcalcError":
+        """Fill in location fields that are still unknown; returns self."""
+        if self.file is None:
+            self.file = file
+        if self.line is None and line is not None:
+            self.line, self.column = line, column
+        if self.layer is None:
+            self.layer = layer
+        return self
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file is not None:
+            where = self.file
+            if self.line is not None:
+                where += f":{self.line}"
+                if self.column is not None:
+                    where += f":{self.column}"
+            where += ": "
+        layer = f"layer '{self.layer}': " if self.layer else ""
+        # one line, always
+        text = " ".join(str(self.message).split("\n"))
+        return f"{where}{layer}{text}"
+
+
+def did_you_mean(word: str, choices, hints: dict | None = None) -> str:
+    """A ' (did you mean 'x'?)' suffix, or ''."""
+    import difflib
+
+    if hints and word in hints and hints[word] in choices:
+        return f" (did you mean '{hints[word]}'?)"
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -1,0 +1,50 @@
+"""Layers that join branches: concat (channel axis) and add (element-wise)."""
+from __future__ import annotations
+
+from . import register
+from .base import Cost, LayerKind, ShapeError, numel
+
+
+@register
+class Concat(LayerKind):
+    name = "concat"
+    summary = "concatenate along channels (torch.cat(dim=1)); two or more inputs"
+    args = {}
+    arity = None
+
+    def shape(self, a, inputs):
+        first = inputs[0]
+        for other in inputs[1:]:
+            if len(other) != len(first) or other[1:] != first[1:]:
+                raise ShapeError(f"concat needs equal sizes apart from channels, but gets "
+                                 f"{list(first)} and {list(other)}")
+        return (sum(s[0] for s in inputs),) + tuple(first[1:])
+
+    def build(self, a, inputs):
+        from ..torchmodel import Concat as Module
+
+        return Module()
+
+
+@register
+class Add(LayerKind):
+    name = "add"
+    summary = "element-wise sum of two or more equal shapes (residual add)"
+    args = {}
+    arity = None
+    elementops_rule = "(inputs - 1) adds per output element"
+
+    def shape(self, a, inputs):
+        first = inputs[0]
+        for other in inputs[1:]:
+            if other != first:
+                raise ShapeError(f"add needs equal shapes, but gets {list(first)} and {list(other)}")
+        return first
+
+    def cost(self, a, inputs, out):
+        return Cost(elementops=(len(inputs) - 1) * numel(out))
+
+    def build(self, a, inputs):
+        from ..torchmodel import Add as Module
+
+        return Module()

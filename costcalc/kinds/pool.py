@@ -1,0 +1,127 @@
+"""Pooling: maxpool, avgpool, adaptive_avgpool and global_avgpool, as in torch.nn."""
+from __future__ import annotations
+
+from ..args import Bool, NonNegPair, Pair
+from . import register
+from .base import Cost, LayerKind, ShapeError, numel, spatial
+from .conv import check_window
+
+
+class _Window(LayerKind):
+    """Shared rule for sliding-window pools; stride defaults to the kernel, as in PyTorch."""
+
+    table_type = "pool"
+
+    def _stride(self, a):
+        return a["stride"] or a["kernel"]
+
+    def _window(self, a, inputs, dilation=(1, 1)):
+        c, h, w = spatial(inputs[0], self.name)
+        k, p = a["kernel"], a["pad"]
+        eff = (dilation[0] * (k[0] - 1) + 1, dilation[1] * (k[1] - 1) + 1)
+        if p[0] > eff[0] // 2 or p[1] > eff[1] // 2:
+            raise ShapeError(f"{self.name} pad {list(p)} must be at most half its kernel {list(k)}"
+                             " (as in PyTorch)")
+        oh, ow = check_window(self.name, h, w, k, self._stride(a), p, dilation, a["ceil"])
+        return (c, oh, ow)
+
+    def patch(self, a):
+        k, s = a["kernel"], self._stride(a)
+        return f"{k[0]}×{k[1]}/{s[0]}" if s[0] == s[1] else f"{k[0]}×{k[1]}/{s[0]}×{s[1]}"
+
+
+@register
+class MaxPool(_Window):
+    name = "maxpool"
+    summary = "max pooling (torch.nn.MaxPool2d)"
+    args = {"kernel": Pair(), "stride": Pair(default=None, doc="defaults to kernel"),
+            "pad": NonNegPair(default=0), "dilation": Pair(default=1), "ceil": Bool(default=False)}
+    table_type = "max pool"
+    elementops_rule = "kh*kw - 1 comparisons per output element"
+
+    def shape(self, a, inputs):
+        return self._window(a, inputs, a["dilation"])
+
+    def cost(self, a, inputs, out):
+        kh, kw = a["kernel"]
+        return Cost(elementops=numel(out) * (kh * kw - 1))
+
+    def build(self, a, inputs):
+        import torch.nn as nn
+
+        return nn.MaxPool2d(a["kernel"], self._stride(a), a["pad"], a["dilation"], ceil_mode=a["ceil"])
+
+
+@register
+class AvgPool(_Window):
+    name = "avgpool"
+    summary = "average pooling (torch.nn.AvgPool2d)"
+    args = {"kernel": Pair(), "stride": Pair(default=None, doc="defaults to kernel"),
+            "pad": NonNegPair(default=0), "ceil": Bool(default=False),
+            "count_include_pad": Bool(default=True)}
+    table_type = "avg pool"
+    elementops_rule = "kh*kw ops per output element (kh*kw - 1 adds and a divide)"
+
+    def shape(self, a, inputs):
+        return self._window(a, inputs)
+
+    def cost(self, a, inputs, out):
+        kh, kw = a["kernel"]
+        return Cost(elementops=numel(out) * kh * kw)
+
+    def build(self, a, inputs):
+        import torch.nn as nn
+
+        return nn.AvgPool2d(a["kernel"], self._stride(a), a["pad"], ceil_mode=a["ceil"],
+                            count_include_pad=a["count_include_pad"])
+
+
+def _adaptive_window_total(size: int, out: int) -> int:
+    """Sum of PyTorch's adaptive window lengths along one axis."""
+    return sum(-(-((i + 1) * size) // out) - (i * size) // out for i in range(out))
+
+
+@register
+class AdaptiveAvgPool(LayerKind):
+    name = "adaptive_avgpool"
+    summary = "adaptive average pooling to a fixed size (torch.nn.AdaptiveAvgPool2d)"
+    args = {"out": Pair(doc="output size, s or [h, w]")}
+    table_type = "avg pool"
+    elementops_rule = "one op per input element of each window (adds and a divide)"
+
+    def shape(self, a, inputs):
+        c, _, _ = spatial(inputs[0], self.name)
+        return (c, a["out"][0], a["out"][1])
+
+    def cost(self, a, inputs, out):
+        c, h, w = inputs[0]
+        ops = c * _adaptive_window_total(h, out[1]) * _adaptive_window_total(w, out[2])
+        # fvcore counts aten::adaptive_avg_pool2d as one flop per input element
+        return Cost(elementops=ops, fvcore=numel(inputs[0]))
+
+    def build(self, a, inputs):
+        import torch.nn as nn
+
+        return nn.AdaptiveAvgPool2d(a["out"])
+
+    def patch(self, a):
+        return f"→{a['out'][0]}×{a['out'][1]}"
+
+
+@register
+class GlobalAvgPool(AdaptiveAvgPool):
+    name = "global_avgpool"
+    summary = "global average pooling to C×1×1 (torch.nn.AdaptiveAvgPool2d(1))"
+    args = {}
+
+    def shape(self, a, inputs):
+        return super().shape({"out": (1, 1)}, inputs)
+
+    def cost(self, a, inputs, out):
+        return super().cost({"out": (1, 1)}, inputs, out)
+
+    def build(self, a, inputs):
+        return super().build({"out": (1, 1)}, inputs)
+
+    def patch(self, a):
+        return "global"

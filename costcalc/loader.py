@@ -1,0 +1,172 @@
+"""Read a YAML file safely, keeping the line and column of every mapping, key and item.
+
+Only yaml's *safe* loader is used, so Python-object tags are refused. Duplicate keys
+are an error (PyYAML would silently keep the last one). Alias expansion is bounded so
+a "billion laughs" document is refused in linear time.
+"""
+from __future__ import annotations
+
+import os
+
+import yaml
+
+from .errors import CostcalcError
+
+MAX_FILE_BYTES = 10 * 1024 * 1024  # 10 MiB: documented in the README's "Errors" section
+MAX_EXPANDED_NODES = 1_000_000  # nodes after alias expansion
+
+try:  # the C loader is several times faster; both give marks
+    _Base = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - libyaml missing
+    _Base = yaml.SafeLoader
+
+
+class Map(dict):
+    """A YAML mapping that remembers where it and each of its keys stand (1-based)."""
+
+    pos: tuple[int, int] | None = None
+    key_pos: dict
+
+
+class Seq(list):
+    """A YAML sequence that remembers where it and each of its items stand (1-based)."""
+
+    pos: tuple[int, int] | None = None
+    item_pos: list
+
+
+def pos_of(node, key=None):
+    """(line, column) of a mapping/sequence, or of one key/item in it; None if unknown."""
+    if key is not None:
+        if isinstance(node, Map):
+            return node.key_pos.get(key, node.pos)
+        if isinstance(node, Seq) and isinstance(key, int) and 0 <= key < len(node.item_pos):
+            return node.item_pos[key]
+    return getattr(node, "pos", None)
+
+
+def _mark(node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+class _Loader(_Base):
+    pass
+
+
+def _construct_map(loader, node):
+    loader.flatten_mapping(node)
+    out = Map()
+    out.pos = _mark(node)
+    out.key_pos = {}
+    yield out
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise CostcalcError("a mapping key must be a plain value", line=_mark(key_node)[0],
+                                column=_mark(key_node)[1]) from None
+        if key in out:
+            first = out.key_pos[key]
+            raise CostcalcError(f"duplicate key '{key}' (first at line {first[0]})",
+                                line=_mark(key_node)[0], column=_mark(key_node)[1])
+        out[key] = loader.construct_object(value_node, deep=True)
+        out.key_pos[key] = _mark(key_node)
+
+
+def _construct_seq(loader, node):
+    out = Seq()
+    out.pos = _mark(node)
+    out.item_pos = [_mark(n) for n in node.value]
+    yield out
+    out.extend(loader.construct_object(n, deep=True) for n in node.value)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+
+
+def _expanded_size(root) -> int:
+    """Number of nodes the document would have with every alias expanded (memoised, linear)."""
+    sizes: dict[int, int] = {}
+    stack = [(root, False)]
+    while stack:
+        obj, done = stack.pop()
+        if not isinstance(obj, (dict, list)):
+            continue
+        key = id(obj)
+        if key in sizes and not done:
+            continue
+        children = list(obj.values()) if isinstance(obj, dict) else obj
+        if done:
+            total = 1
+            for c in children:
+                total += sizes.get(id(c), 1) if isinstance(c, (dict, list)) else 1
+                if total > MAX_EXPANDED_NODES:
+                    break
+            sizes[key] = total
+        else:
+            sizes[key] = 1  # provisional: guards against self-referencing aliases
+            stack.append((obj, True))
+            stack.extend((c, False) for c in children if isinstance(c, (dict, list)))
+    return sizes.get(id(root), 1)
+
+
+def read_text(path: str, what: str = "spec") -> str:
+    """Read a UTF-8 text file with clear errors for every way that can fail."""
+    try:
+        if os.path.isdir(path):
+            raise CostcalcError(f"{path!s} is a directory, not a {what} file", file=path)
+        size = os.path.getsize(path)
+        if size > MAX_FILE_BYTES:
+            raise CostcalcError(f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,} (10 MiB)",
+                                file=path)
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise CostcalcError(f"no such {what} file", file=path) from None
+    except PermissionError:
+        raise CostcalcError("permission denied", file=path) from None
+    except OSError as exc:
+        raise CostcalcError(f"cannot read: {exc.strerror or exc}", file=path) from None
+    if b"\x00" in data:
+        raise CostcalcError("binary file (contains NUL bytes), not YAML", file=path)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CostcalcError(f"not UTF-8 text (bad byte at offset {exc.start})", file=path) from None
+
+
+def parse_yaml(text: str, file: str | None = None, what: str = "spec") -> Map:
+    """Parse YAML text into Map/Seq/scalars; the top level must be a mapping."""
+    if not text.strip():
+        raise CostcalcError(f"empty {what} file", file=file)
+    try:
+        doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
+    except CostcalcError as exc:
+        raise exc.located(file=file)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        if "could not determine a constructor" in str(exc):
+            tag = str(exc.problem).split("'")[1] if "'" in str(exc.problem) else "?"
+            problem = f"tag '{tag}' is not allowed: costcalc reads plain YAML only"
+        raise CostcalcError(f"YAML: {problem}", file=file,
+                            line=mark.line + 1 if mark else None,
+                            column=mark.column + 1 if mark else None) from None
+    except yaml.YAMLError as exc:
+        raise CostcalcError(f"YAML: {exc}", file=file) from None
+    except RecursionError:
+        raise CostcalcError("YAML nesting is too deep", file=file) from None
+    if doc is None:
+        raise CostcalcError(f"empty {what} file", file=file)
+    if not isinstance(doc, dict):
+        raise CostcalcError(f"the top level must be a mapping of keys, not a {type(doc).__name__}",
+                            file=file, line=1, column=1)
+    if _expanded_size(doc) > MAX_EXPANDED_NODES:
+        raise CostcalcError(f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes", file=file)
+    return doc
+
+
+def load_yaml_file(path: str, what: str = "spec") -> Map:
+    return parse_yaml(read_text(path, what), file=path, what=what)

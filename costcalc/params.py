@@ -1,0 +1,88 @@
+"""Block parameters: ``$name`` and ``${expression}`` substitution in block layers.
+
+Expressions are integer arithmetic over the block's parameters: + - * // % and parentheses,
+evaluated by walking Python's AST (never ``eval``).
+"""
+from __future__ import annotations
+
+import ast
+import operator
+
+from .errors import CostcalcError
+from .loader import Map, Seq
+
+_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+        ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod}
+MAX_EXPR_LEN = 200
+
+
+def _eval(node, env, text):
+    if isinstance(node, ast.Expression):
+        return _eval(node.body, env, text)
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.Name):
+        if node.id not in env:
+            raise CostcalcError(f"'${{{text}}}' uses '{node.id}', which is not a parameter of this block "
+                                f"(parameters: {', '.join(env) or 'none'})")
+        return env[node.id]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return -_eval(node.operand, env, text)
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+        left, right = _eval(node.left, env, text), _eval(node.right, env, text)
+        for v in (left, right):
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise CostcalcError(f"'${{{text}}}': arithmetic needs whole numbers, not {v!r}")
+        if isinstance(node.op, (ast.FloorDiv, ast.Mod)) and right == 0:
+            raise CostcalcError(f"'${{{text}}}' divides by zero")
+        if isinstance(node.op, ast.Mult) and abs(left) > 2**64 and abs(right) > 2**64:
+            raise CostcalcError(f"'${{{text}}}' is too large")
+        return _OPS[type(node.op)](left, right)
+    raise CostcalcError(f"'${{{text}}}' is not allowed: expressions use parameters, whole numbers, "
+                        "+ - * // % and parentheses")
+
+
+def evaluate(text: str, env: dict):
+    """Value of '$name' or '${expr}'; other strings are returned unchanged."""
+    if not isinstance(text, str) or not text.startswith("$"):
+        return text
+    if text.startswith("${") and text.endswith("}"):
+        expr = text[2:-1].strip()
+        if len(expr) > MAX_EXPR_LEN:
+            raise CostcalcError(f"expression longer than {MAX_EXPR_LEN} characters")
+        try:
+            tree = ast.parse(expr, mode="eval")
+        except SyntaxError:
+            raise CostcalcError(f"'{text}' is not a valid expression") from None
+        return _eval(tree, env, expr)
+    name = text[1:]
+    if name not in env:
+        raise CostcalcError(f"'{text}' is not a parameter of this block "
+                            f"(parameters: {', '.join(env) or 'none'})")
+    return env[name]
+
+
+def substitute(value, env: dict):
+    """Replace every '$...' string inside value; untouched subtrees are returned as-is (no copies)."""
+    if isinstance(value, str):
+        return evaluate(value, env) if value.startswith("$") else value
+    if isinstance(value, dict):
+        changed = None
+        for k, v in value.items():
+            nv = substitute(v, env)
+            if nv is not v:
+                if changed is None:
+                    changed = Map(value)
+                    changed.pos = getattr(value, "pos", None)
+                    changed.key_pos = getattr(value, "key_pos", {})
+                changed[k] = nv
+        return value if changed is None else changed
+    if isinstance(value, list):
+        new = [substitute(v, env) for v in value]
+        if all(a is b for a, b in zip(new, value)):
+            return value
+        out = Seq(new)
+        out.pos = getattr(value, "pos", None)
+        out.item_pos = getattr(value, "item_pos", [])
+        return out
+    return value

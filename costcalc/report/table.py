@@ -1,0 +1,87 @@
+"""rich renderers for the terminal. This is the only module that imports rich.table."""
+from __future__ import annotations
+
+import os
+import sys
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from ..units import exact, human
+from .rows import layer_rows
+from .text import shape_text, summary_lines
+
+
+def console(stderr: bool = False) -> Console:
+    """A console that is wide enough for full layer paths when output goes to a file or pipe."""
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else int(os.environ.get("COLUMNS", 0)) or 160
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+
+
+def analyze_table(result, depth=None) -> Table:
+    unit = result.convention.unit
+    shape = "×".join(map(str, result.input))
+    table = Table(title=f"{result.name}: input {shape}, batch {result.batch}, {result.convention.name} "
+                        "convention", box=box.SIMPLE_HEAD, show_footer=True, title_justify="left")
+    t = result.totals
+    table.add_column("layer", footer="total", overflow="fold")
+    table.add_column("kind")
+    table.add_column("output", justify="right")
+    table.add_column("params", justify="right", footer=human(t["params"]))
+    table.add_column(unit, justify="right", footer=human(t["ops"]))
+    table.add_column("element ops", justify="right", footer=human(t["elementops"]))
+    table.add_column("activations", justify="right", footer=human(t["activations"]))
+    for row in layer_rows(result, depth):
+        name = f"Σ {row.name}" if row.subtotal else row.name
+        table.add_row(name, row.kind, shape_text(row.output), human(row.params), human(row.ops),
+                      human(row.elementops), human(row.activations),
+                      style="bold" if row.subtotal else None)
+    return table
+
+
+def print_analyze(results, depth=None, out: Console | None = None):
+    out = out or console()
+    for i, r in enumerate(results):
+        if i:
+            out.print()
+        out.print(analyze_table(r, depth))
+        for line in summary_lines(r):
+            out.print(line)
+        for w in r.warnings:
+            console(stderr=True).print(f"costcalc: warning: {w}")
+
+
+def print_compare(cmp, out: Console | None = None):
+    out = out or console()
+    models = cmp["models"]
+    table = Table(title="compare: totals (ratio and change against the first model)",
+                  box=box.SIMPLE_HEAD, title_justify="left")
+    table.add_column("metric")
+    for i, m in enumerate(models):
+        table.add_column(m["name"], justify="right")
+        if i:
+            table.add_column(f"vs {models[0]['name']}", justify="right")
+    for metric in cmp["metrics"]:
+        cells = [metric["label"]]
+        for i, m in enumerate(models):
+            cells.append(human(m["totals"][metric["key"]]))
+            if i:
+                cells.append(metric["vs_first"][i - 1]["text"])
+        table.add_row(*cells)
+    out.print(table)
+    for metric in cmp["metrics"]:
+        out.print(f"{metric['label']}: " + " vs ".join(exact(m["totals"][metric["key"]]) for m in models))
+    if cmp["paths"]:
+        diff = Table(title=f"per path ({cmp['paths_unit']})", box=box.SIMPLE_HEAD, title_justify="left")
+        diff.add_column("path")
+        for m in models:
+            diff.add_column(f"{m['name']} params", justify="right")
+            diff.add_column(f"{m['name']} {cmp['paths_unit']}", justify="right")
+        for p in cmp["paths"]:
+            cells = [p["path"]]
+            for v in p["values"]:
+                cells += ["—", "—"] if v is None else [human(v["params"]), human(v["ops"])]
+            diff.add_row(*cells)
+        out.print(diff)

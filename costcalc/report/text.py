@@ -1,0 +1,107 @@
+"""Plain-text renderers: json, csv and markdown (no rich)."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from ..units import exact, human
+from .rows import Row, layer_rows
+
+
+def shape_text(shape) -> str:
+    return "×".join(str(d) for d in shape) if shape else ""
+
+
+def to_json(obj) -> str:
+    return json.dumps(obj, indent=2, ensure_ascii=False)
+
+
+def analyze_csv(results) -> str:
+    """One line per layer, exact integers; several models are stacked with a 'model' column."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["model", "layer", "kind", "output", "params", "weights", "biases", "macs", "flops",
+                "ops", "ops_unit", "elementops", "activations", "activation_bytes"])
+    for r in results:
+        for l in r.layers:
+            w.writerow([r.name, l.name, l.kind, "x".join(map(str, l.output)), l.params, l.weights,
+                        l.biases, l.macs, l.flops, l.ops, r.convention.unit, l.elementops,
+                        l.activations, l.activation_bytes])
+        t = r.totals
+        w.writerow([r.name, "TOTAL", "", "", t["params"], t["weights"], t["biases"], t["macs"],
+                    t["flops"], t["ops"], r.convention.unit, t["elementops"], t["activations"],
+                    t["activation_bytes"]])
+    return buf.getvalue()
+
+
+def md_table(header, rows) -> str:
+    def cell(v):
+        return str(v).replace("|", "\\|")
+
+    out = ["| " + " | ".join(header) + " |",
+           "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+    out += ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def summary_lines(r) -> list[str]:
+    """The totals, exact and human, each naming its unit and convention."""
+    t = r.totals
+    lines = [
+        f"Params: {exact(t['params'])} ({human(t['params'])}) = {exact(t['weights'])} weights"
+        f" + {exact(t['biases'])} biases",
+        f"MACs: {exact(t['macs'])} ({human(t['macs'])}) multiply-accumulates of conv and linear, "
+        "bias adds excluded",
+        f"FLOPs: {exact(t['flops'])} ({human(t['flops'])}) = 2 × MACs",
+    ]
+    if r.convention.name == "fvcore":
+        lines.append(f"fvcore flops: {exact(t['ops'])} ({human(t['ops'])}): {r.convention.summary}")
+    lines += [
+        f"Element ops: {exact(t['elementops'])} ({human(t['elementops'])}) not in MACs "
+        "(bias adds, pooling, activations, norms, adds)",
+        f"Activations: {exact(t['activations'])} output elements ({human(t['activation_bytes'])}B"
+        f" at {r.dtype}), batch {r.batch}",
+    ]
+    return lines
+
+
+def analyze_markdown(results, depth=None) -> str:
+    parts = []
+    for r in results:
+        unit = r.convention.unit
+        rows = [[("**" + row.name + "**") if row.subtotal else row.name, row.kind,
+                 shape_text(row.output), human(row.params), human(row.ops), human(row.elementops),
+                 human(row.activations)] for row in layer_rows(r, depth)]
+        t = r.totals
+        rows.append(["**total**", "", "", human(t["params"]), human(t["ops"]),
+                     human(t["elementops"]), human(t["activations"])])
+        parts.append(f"### {r.name}\n\n"
+                     + md_table(["layer", "kind", "output", "params", unit, "element ops",
+                                 "activations"], rows)
+                     + "\n\n" + "\n".join(f"- {s}" for s in summary_lines(r)))
+    return "\n\n".join(parts) + "\n"
+
+
+def rows_as_dicts(rows: list[Row]) -> list[dict]:
+    return [{"name": r.name, "kind": r.kind, "output": list(r.output or ()), "params": r.params,
+             "ops": r.ops, "elementops": r.elementops, "activations": r.activations,
+             "subtotal": r.subtotal} for r in rows]
+
+
+def compare_markdown(data) -> str:
+    models = data["models"]
+    header = ["metric"]
+    for i, m in enumerate(models):
+        header.append(m["name"])
+        if i:
+            header.append(f"vs {models[0]['name']}")
+    rows = []
+    for metric in data["metrics"]:
+        cells = [metric["label"]]
+        for i, m in enumerate(models):
+            cells.append(f"{m['totals'][metric['key']]:,}")
+            if i:
+                cells.append(metric["vs_first"][i - 1]["text"])
+        rows.append(cells)
+    return md_table(header, rows) + "\n"

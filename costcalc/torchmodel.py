@@ -1,0 +1,77 @@
+"""Build the real PyTorch model of a layer graph (imported only by verification code).
+
+Submodules are named by the spec's scoped layer paths (``inception_3a/b2``), so fvcore's
+``by_module`` and FlopCounterMode's per-module counts map one-to-one onto spec layers.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .expand import INPUT
+
+
+class Concat(nn.Module):
+    """torch.cat along channels."""
+
+    def forward(self, *xs):
+        return torch.cat(xs, dim=1)
+
+
+class Add(nn.Module):
+    """Element-wise sum of its inputs."""
+
+    def forward(self, *xs):
+        out = xs[0]
+        for x in xs[1:]:
+            out = out + x
+        return out
+
+
+class Scope(nn.Module):
+    """A block instance or repeat group: holds its layers' modules; never called itself."""
+
+
+def module_name(path: str) -> str:
+    """torch's dotted submodule name of a spec path: 'inception_3a/b2' → 'inception_3a.b2'."""
+    return path.replace("/", ".")
+
+
+def spec_path(name: str) -> str:
+    return name.replace(".", "/")
+
+
+class SpecModel(nn.Module):
+    """Runs the graph's nodes in order; submodules nest as the spec's scopes do."""
+
+    def __init__(self, graph):
+        super().__init__()
+        self._steps = []  # (path, module, input paths); modules are registered in the tree below
+        for node in graph.nodes:
+            module = node.kind.build(node.args, graph.in_shapes(node))
+            parent = self
+            *scopes, leaf = node.path.split("/")
+            for part in scopes:
+                if part not in parent._modules:
+                    parent.add_module(part, Scope())
+                parent = parent._modules[part]
+            parent.add_module(leaf, module)
+            self._steps.append((node.path, module, tuple(node.inputs)))
+        self.output = graph.output
+
+    def forward(self, x, return_all: bool = False):
+        values = {INPUT: x}
+        for path, module, inputs in self._steps:
+            values[path] = module(*[values[p] for p in inputs])
+        return values if return_all else values[self.output]
+
+
+def build_model(graph, device: str = "cpu") -> SpecModel:
+    """The eval-mode nn.Module of a graph; ``device="meta"`` allocates no weights."""
+    with torch.device(device):
+        model = SpecModel(graph)
+    return model.eval()
+
+
+def example_input(graph, batch: int = 1, device: str = "cpu"):
+    return torch.zeros((batch,) + tuple(graph.spec.input), device=device)

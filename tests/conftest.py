@@ -1,0 +1,34 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = ROOT / "specs"
+
+
+def run_cli(*args, cwd=ROOT, env=None):
+    """Run `python -m costcalc ...` as a whole process; returns CompletedProcess."""
+    full_env = dict(os.environ, COLUMNS="160")
+    full_env.pop("COSTCALC_DEBUG", None)
+    if env:
+        full_env.update(env)
+    return subprocess.run([sys.executable, "-m", "costcalc", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, env=full_env, timeout=300)
+
+
+@pytest.fixture
+def cli():
+    return run_cli
+
+
+@pytest.fixture
+def write_spec(tmp_path):
+    """Write YAML text to a file and return its path."""
+    def write(text, name="spec.yaml"):
+        p = tmp_path / name
+        p.write_text(text)
+        return p
+    return write
