@@ -62,11 +62,11 @@ def kinds_table() -> str:
 
 def render(text: str) -> str:
     for name, fn in SECTIONS.items():
-        pattern = re.compile(rf"(<!-- BEGIN costcalc:{name} -->\n).*?(\n<!-- END costcalc:{name} -->)", re.S)
+        pattern = re.compile(rf"(<!-- BEGIN costcalc:{name} -->\n).*?(<!-- END costcalc:{name} -->)", re.S)
         if not pattern.search(text):
             raise SystemExit(f"README.md has no markers for section '{name}'")
         body = fn().strip("\n")
-        text = pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
+        text = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
     return text
 
 
