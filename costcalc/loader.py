@@ -10,10 +10,11 @@ import os
 
 import yaml
 
-from .errors import CostcalcError
+from .errors import CostcalcError, describe
 
 MAX_FILE_BYTES = 10 * 1024 * 1024  # 10 MiB: documented in the README's "Errors" section
 MAX_EXPANDED_NODES = 1_000_000  # nodes after alias expansion
+MAX_NUMBER_CHARS = 100  # a whole number in YAML: at most this many characters
 
 try:  # the C loader is several times faster; both give marks
     _Base = yaml.CSafeLoader
@@ -50,7 +51,16 @@ def _mark(node) -> tuple[int, int]:
 
 
 class _Loader(_Base):
-    pass
+    def flatten_mapping(self, node):
+        """Refuse YAML merge keys ('<<'): merged copies of aliased mappings can grow
+        exponentially before anything is counted, and blocks do the same job safely."""
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise CostcalcError("YAML merge keys ('<<') are not supported; use a block "
+                                    "for repeated layers", line=_mark(key_node)[0],
+                                    column=_mark(key_node)[1])
+            if key_node.tag == "tag:yaml.org,2002:value":  # as PyYAML does: '=' is a plain key
+                key_node.tag = "tag:yaml.org,2002:str"
 
 
 def _construct_map(loader, node):
@@ -74,6 +84,16 @@ def _construct_map(loader, node):
         out.key_pos[key] = _mark(key_node)
 
 
+def _construct_int(loader, node):
+    """YAML's int, with a length bound: Python refuses to read ints over 4,300 digits, and
+    YAML 1.1's base-60 ints (1:20:30) take quadratic time when long."""
+    text = loader.construct_scalar(node)
+    if len(text) > MAX_NUMBER_CHARS:
+        raise CostcalcError(f"a number written with {len(text):,} characters; the limit is "
+                            f"{MAX_NUMBER_CHARS}", line=_mark(node)[0], column=_mark(node)[1])
+    return loader.construct_yaml_int(node)
+
+
 def _construct_seq(loader, node):
     out = Seq()
     out.pos = _mark(node)
@@ -84,6 +104,7 @@ def _construct_seq(loader, node):
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 def _expanded_size(root) -> int:
@@ -116,7 +137,7 @@ def read_text(path: str, what: str = "spec") -> str:
     """Read a UTF-8 text file with clear errors for every way that can fail."""
     try:
         if os.path.isdir(path):
-            raise CostcalcError(f"{path!s} is a directory, not a {what} file", file=path)
+            raise CostcalcError(f"is a directory, not a {what} file", file=path)
         size = os.path.getsize(path)
         if size > MAX_FILE_BYTES:
             raise CostcalcError(f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,} (10 MiB)",
@@ -154,6 +175,12 @@ def parse_yaml(text: str, file: str | None = None, what: str = "spec") -> Map:
         raise CostcalcError(f"YAML: {problem}", file=file,
                             line=mark.line + 1 if mark else None,
                             column=mark.column + 1 if mark else None) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: no mark, a position
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise CostcalcError(f"YAML: character U+{ord(exc.character) if isinstance(exc.character, str) else exc.character:04X} "
+                            f"is not allowed ({exc.reason})",
+                            file=file, line=line, column=column) from None
     except yaml.YAMLError as exc:
         raise CostcalcError(f"YAML: {exc}", file=file) from None
     except RecursionError:
@@ -161,7 +188,7 @@ def parse_yaml(text: str, file: str | None = None, what: str = "spec") -> Map:
     if doc is None:
         raise CostcalcError(f"empty {what} file", file=file)
     if not isinstance(doc, dict):
-        raise CostcalcError(f"the top level must be a mapping of keys, not a {type(doc).__name__}",
+        raise CostcalcError(f"the top level must be a mapping of keys, not {describe(doc)}",
                             file=file, line=1, column=1)
     if _expanded_size(doc) > MAX_EXPANDED_NODES:
         raise CostcalcError(f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes", file=file)

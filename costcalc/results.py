@@ -88,6 +88,7 @@ class ModelResult:
 
     def to_dict(self) -> dict:
         """The JSON contract of `costcalc analyze --format json`."""
+        scoped = self.scope_totals() if self.graph.instances else {}  # once: O(layers x depth)
         return {
             "name": self.name,
             "file": self.file,
@@ -104,8 +105,8 @@ class ModelResult:
                  "activations": l.activations, "activation_bytes": l.activation_bytes}
                 for l in self.layers
             ],
-            "blocks": {path: {"block": inst.block, **self.scope_totals()[path]}
-                       for path, inst in self.graph.instances.items()} if self.graph.instances else {},
+            "blocks": {path: {"block": inst.block, **scoped[path]}
+                       for path, inst in self.graph.instances.items()},
             "warnings": list(self.warnings),
         }
 

@@ -104,8 +104,10 @@ def parse_spec(doc: dict, file: str | None) -> Spec:
         raise _err("'layers' must be a non-empty list", file, doc, "layers")
     blocks = _parse_blocks(doc.get("blocks"), file, doc)
     desc = doc.get("description", "")
+    if not isinstance(desc, str):
+        raise _err("'description' must be text", file, doc, "description")
     return Spec(name=name, file=file, input=shape, batch=batch, dtype=dtype, blocks=blocks,
-                layers=layers, raw=doc, description=desc if isinstance(desc, str) else "")
+                layers=layers, raw=doc, description=desc)
 
 
 def _parse_blocks(blocks, file, doc) -> dict:
