@@ -39,7 +39,8 @@ class Graph:
                 cost = node.kind.cost(node.args, ins, out)
             except ShapeError as exc:
                 line, col = node.pos if node.pos else (None, None)
-                raise CostcalcError(str(exc), file=file, line=line, column=col, layer=node.path) from None
+                raise CostcalcError(exc.named(node.inputs), file=file, line=line, column=col,
+                                    layer=node.path) from None
             shapes[node.path] = out
             costs[node.path] = cost
         self._check_reachable()
