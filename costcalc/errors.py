@@ -41,9 +41,8 @@ class CostcalcError(Exception):
                     where += f":{self.column}"
             where += ": "
         layer = f"layer '{self.layer}': " if self.layer else ""
-        # one line, always
-        text = " ".join(str(self.message).split("\n"))
-        return f"{where}{layer}{text}"
+        # one line, always: any line break (\r, \x0b, \u2028 ...) in a name or path becomes a space
+        return " ".join(f"{where}{layer}{self.message}".splitlines())
 
 
 def did_you_mean(word: str, choices, hints: dict | None = None) -> str:

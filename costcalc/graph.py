@@ -56,8 +56,9 @@ class Graph:
         for node in self.nodes:
             if node.path not in used:
                 loc = f"{where}{node.pos[0]}:{node.pos[1]}: " if node.pos and where else where and where + " "
-                self.warnings.append(f"{loc}layer '{node.path}': its output is never used "
-                                     "(no path to the model output); it is still counted")
+                warning = (f"{loc}layer '{node.path}': its output is never used "
+                           "(no path to the model output); it is still counted")
+                self.warnings.append(" ".join(warning.splitlines()))
 
 
 def build_graph(source) -> Graph:

@@ -86,6 +86,8 @@ def parse_spec(doc: dict, file: str | None) -> Spec:
         name = os.path.splitext(os.path.basename(file))[0] if file else "model"
     if not isinstance(name, str) or not name.strip():
         raise _err("'name' must be text", file, doc, "name")
+    if len(name.splitlines()) != 1:
+        raise _err("'name' must be one line of text", file, doc, "name")
 
     shape = doc["input"]
     if not isinstance(shape, list) or len(shape) not in (1, 3):

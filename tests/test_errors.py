@@ -508,6 +508,29 @@ def test_adaptive_pool_of_a_huge_output_answers_at_once(tmp_path):
     assert d["totals"]["elementops"] == (n + 6) ** 2
 
 
+# -- text from the spec stays text -------------------------------------------------------------
+
+@pytest.mark.parametrize("key", ["\\r", "\\u2028", "\\x0b", "a\\nb"])
+def test_line_breaks_in_names_never_split_the_error_line(error, key):
+    # the key is written as a YAML escape; the error shows it with the break as a space
+    line = error(C3 + f'"{key}": 1\nlayers: [relu]\n')
+    assert line.startswith("F:2:1: unknown top-level key '")
+
+
+def test_spec_name_is_one_line(error):
+    assert error('name: "a\\nb"\n' + C3 + "layers: [relu]\n") == "F:1:1: 'name' must be one line of text"
+
+
+@pytest.mark.parametrize("name", ["[/x]", "[bold]x[/bold]", "[link=http://e.org]x"])
+def test_spec_names_are_not_rich_markup(tmp_path, name):
+    path = tmp_path / "m.yaml"
+    path.write_text(f'name: "{name}"\n' + C3 + "layers: [relu]\n")
+    code, out, err = run("analyze", path)
+    assert code == 0 and err == "" and f"{name}: input 3×8×8" in out
+    code, out, err = run("compare", path, path)
+    assert code == 0 and err == "" and name in out
+
+
 # -- the command line ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("args,message", [

@@ -17,7 +17,8 @@ def console(stderr: bool = False) -> Console:
     """A console that is wide enough for full layer paths when output goes to a file or pipe."""
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() else int(os.environ.get("COLUMNS", 0)) or 160
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+    # markup=False: spec names and paths are shown as written, never read as rich markup
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width, markup=False)
 
 
 def analyze_table(result, depth=None) -> Table:
@@ -50,7 +51,7 @@ def print_analyze(results, depth=None, out: Console | None = None):
         for line in summary_lines(r):
             out.print(line)
         for w in r.warnings:
-            console(stderr=True).print(f"costcalc: warning: {w}")
+            print(f"costcalc: warning: {w}", file=sys.stderr)  # one line, never wrapped
 
 
 def print_compare(cmp, out: Console | None = None):
