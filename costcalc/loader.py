@@ -15,6 +15,7 @@ from .errors import CostcalcError, describe
 MAX_FILE_BYTES = 10 * 1024 * 1024  # 10 MiB: documented in the README's "Errors" section
 MAX_EXPANDED_NODES = 1_000_000  # nodes after alias expansion
 MAX_NUMBER_CHARS = 100  # a whole number in YAML: at most this many characters
+MAX_DEPTH = 100  # lists and mappings inside each other (a spec needs about 6)
 
 try:  # the C loader is several times faster; both give marks
     _Base = yaml.CSafeLoader
@@ -51,6 +52,10 @@ def _mark(node) -> tuple[int, int]:
 
 
 class _Loader(_Base):
+    def construct_document(self, node):
+        _check_depth(node)  # aliases can nest deeper than the text does
+        return super().construct_document(node)
+
     def flatten_mapping(self, node):
         """Refuse YAML merge keys ('<<'): merged copies of aliased mappings can grow
         exponentially before anything is counted, and blocks do the same job safely."""
@@ -82,6 +87,54 @@ def _construct_map(loader, node):
                                 line=_mark(key_node)[0], column=_mark(key_node)[1])
         out[key] = loader.construct_object(value_node, deep=True)
         out.key_pos[key] = _mark(key_node)
+
+
+def _check_depth(root):
+    """Refuse a node tree nested deeper than MAX_DEPTH, at the first node too deep.
+
+    Heights are memoised per node, so aliases (a DAG, or a cycle) cost linear time."""
+    height: dict[int, int] = {}
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        kids = _children(node)
+        if done:  # a list or mapping is one level more than its deepest child; a scalar is 0
+            height[id(node)] = 1 + max((height.get(id(k), 0) for k in kids), default=0) \
+                if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) else 0
+        elif id(node) not in height:
+            height[id(node)] = 0  # in progress: a cycle through an alias adds nothing
+            stack.append((node, True))
+            stack.extend((k, False) for k in kids if id(k) not in height)
+    if height[id(root)] <= MAX_DEPTH:
+        return
+    node = root
+    for _ in range(MAX_DEPTH):  # walk down the deepest path to the first node past the limit
+        node = max(_children(node), key=lambda k: height.get(id(k), 0))
+    raise CostcalcError(f"YAML nesting is deeper than {MAX_DEPTH} levels", line=_mark(node)[0],
+                        column=_mark(node)[1])
+
+
+def _check_nesting(text: str):
+    """Refuse nesting deeper than MAX_DEPTH from the parser's events, before libyaml composes
+    the node tree: its composer recurses in C and crashes the process (a segmentation fault)
+    on a hundred thousand nested brackets."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise CostcalcError(f"YAML nesting is deeper than {MAX_DEPTH} levels",
+                                    line=_mark(event)[0], column=_mark(event)[1])
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
+
+
+def _children(node) -> list:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _construct_int(loader, node):
@@ -163,6 +216,7 @@ def parse_yaml(text: str, file: str | None = None, what: str = "spec") -> Map:
     if not text.strip():
         raise CostcalcError(f"empty {what} file", file=file)
     try:
+        _check_nesting(text)
         doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
     except CostcalcError as exc:
         raise exc.located(file=file)

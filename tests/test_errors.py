@@ -226,8 +226,26 @@ def test_recursive_alias(error):
     assert error("a: &a [*a]\n") == "F:1:4: YAML: found unconstructable recursive node"
 
 
-def test_deep_nesting(error):
-    assert error("input: " + "[" * 5000 + "]" * 5000 + "\nlayers: [relu]\n") == "F: YAML nesting is too deep"
+def test_deep_nesting(error, tmp_path):
+    # the top-level mapping is level 1, so 99 brackets inside it are level 100: the limit
+    deepest = loader.parse_yaml("x: " + "[" * 99 + "1" + "]" * 99 + "\n")["x"]
+    for _ in range(98):
+        deepest = deepest[0]
+    assert deepest == [1]
+    with pytest.raises(loader.CostcalcError, match="^YAML nesting is deeper than 100 levels$") as info:
+        loader.parse_yaml("x: " + "[" * 100 + "1" + "]" * 100 + "\n")
+    assert (info.value.line, info.value.column) == (1, 103)  # the 100th bracket: column 4 + 99
+    text = "input: " + "[" * 1_000_000 + "]" * 1_000_000 + "\n"  # libyaml alone crashes (SIGSEGV)
+    # level 101 is the 100th bracket: column 8 + 99
+    assert error(text) == "F:1:107: YAML nesting is deeper than 100 levels"
+
+
+def test_nesting_through_aliases(error):
+    # each anchor nests 60 levels around the previous one: 4 * 60 levels once built
+    text = "a0: &a0 " + "[" * 60 + "]" * 60 + "\n" + "".join(
+        f"a{i}: &a{i} " + "[" * 60 + f"*a{i - 1}" + "]" * 60 + "\n" for i in range(1, 4)) + C3 + "layers: [relu]\n"
+    # level 101 is a2's 40th bracket, on line 3 after "a2: &a2 ": column 9 + 39
+    assert error(text) == "F:3:48: YAML nesting is deeper than 100 levels"
 
 
 @pytest.mark.parametrize("number", ["1" * 101, "1:" * 60 + "1"])
