@@ -175,7 +175,7 @@ def verdict(computed, value: Fraction, precision: Fraction, written: Written | N
     high = factor >= 1
     f = float(factor if high else 1 / factor)
     f_text = f"{f:.1f}" if f >= 2 else f"{f:.2f}" if f >= 1.01 else f"{f:.3f}"
-    text = f"computed {_pct(rel)} against the claim: the claim is {f_text}× too {'high' if high else 'low'}"
+    text = f"computed {_pct(rel)} vs the claim, which is {f_text}× too {'high' if high else 'low'}"
     if tolerance and abs(c - value) <= tolerance * abs(value):
         text += f", within its ±{float(tolerance):.1%} tolerance"
     return "mismatch", text

@@ -66,9 +66,11 @@ def summary_lines(r) -> list[str]:
     return lines
 
 
-def analyze_markdown(results, depth=None) -> str:
+def analyze_markdown(results, depth=None, claims=None) -> str:
+    from .claims import claims_markdown
+
     parts = []
-    for r in results:
+    for i, r in enumerate(results):
         unit = r.convention.unit
         rows = [[("**" + row.name + "**") if row.subtotal else row.name, row.kind,
                  shape_text(row.output), human(row.params), human(row.ops), human(row.elementops),
@@ -80,6 +82,8 @@ def analyze_markdown(results, depth=None) -> str:
                      + md_table(["layer", "kind", "output", "params", unit, "element ops",
                                  "activations"], rows)
                      + "\n\n" + "\n".join(f"- {s}" for s in summary_lines(r)))
+        if claims and claims[i]:
+            parts.append("#### Claims\n\n" + claims_markdown(claims[i], md_table))
     return "\n\n".join(parts) + "\n"
 
 
