@@ -216,7 +216,7 @@ def evaluate(expectations, results) -> list[Outcome]:
             continue
         hits = resolve(results(e.spec), e.scope)
         if not hits:
-            out.append(Outcome(e, e.scope, None, "missing", False,
+            out.append(Outcome(e, e.scope, None, "missing", e.rule == "claim" and e.informational,
                                f"'{e.scope}' names no layer or block in {e.spec}"))
             continue
         for path, totals in hits:
@@ -272,7 +272,8 @@ def _ratio(e: Expectation, results) -> Outcome:
     label = f"{ra.name} / {rb.name}"
     extra = {"numerator": num, "denominator": den, "specs": [a, b]}
     if den == 0 or num == 0:
-        return Outcome(e, label, None, "missing", False, "a ratio with a zero figure is undefined", extra)
+        return Outcome(e, label, None, "missing", e.informational,
+                       "a ratio with a zero figure is undefined", extra)
     computed = Fraction(num, den)
     # written "1/N": judge N against den/num
     v, detail, ok = _judge(e, 1 / computed if e.inverse else computed)

@@ -257,3 +257,12 @@ def test_analyze_shows_claims_below_totals():
     assert claims[3]["numerator"] == 12_443_648 and claims[3]["denominator"] == 120_422_400
     r = run_cli("analyze", SPECS / "fc_head.yaml", "--format", "markdown")
     assert "#### Claims" in r.stdout and "| fc | weights | 51.3M | 51,380,224 | truncated |" in r.stdout
+
+
+def test_a_claim_on_a_missing_scope(tmp_path):
+    p = tmp_path / "m.yaml"
+    p.write_text("input: [3, 8, 8]\nlayers:\n  - relu\nclaims:\n  - {scope: nope, metric: macs, value: 1M}\n"
+                 "  - {scope: 'inception_*', metric: macs, value: 1M, informational: true}\n")
+    a, b = claim_outcomes(costcalc.analyze(p))
+    assert (a.verdict, a.passed) == ("missing", False) and "'nope' names no layer" in a.detail
+    assert (b.verdict, b.passed) == ("missing", True)

@@ -59,9 +59,11 @@ def sources(outcomes) -> list[str]:
 
 def claims_markdown(outcomes, md_table) -> str:
     rows = [[scope_cell(o), o.expectation.metric, claimed_cell(o), computed_cell(o), verdict_cell(o),
-             why_cell(o), o.expectation.source] for o in outcomes]
-    return (md_table(["scope", "metric", "claimed", "computed", "verdict", "why", "source"], rows)
-            + f"\n\n{summary(outcomes)}")
+             why_cell(o)] for o in outcomes]
+    table = md_table(["scope", "metric", "claimed", "computed", "verdict", "why"], rows, "llrrll")
+    text = f"{table}\n\n{summary(outcomes)}"
+    src = sources(outcomes)
+    return text + ("\n\nSources: " + "; ".join(src) + "." if src else "")
 
 
 def claims_json(outcomes) -> list[dict]:

@@ -100,7 +100,7 @@ def claims_table(outcomes, title="claims: published figures against the exact co
     table.add_column("claimed", justify="right")
     table.add_column("computed", justify="right")
     table.add_column("verdict")
-    table.add_column("why", overflow="fold", ratio=1)
+    table.add_column("why", overflow="fold")
     for o in outcomes:
         table.add_row(scope_cell(o), o.expectation.metric, claimed_cell(o), computed_cell(o),
                       verdict_cell(o), why_cell(o), style=None if o.passed else "bold")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 
-from .claims import claims_json, claims_markdown, sources, summary
+from .claims import claims_json, claims_markdown, summary
 
 UNITS = ("params: weights + biases in K, K = 1024; ops: MACs (conv + linear multiply-accumulates, "
          "bias excluded) in M, M = 10⁶; as the paper prints them")
@@ -95,11 +95,8 @@ def table_markdown(table, md_table) -> str:
     t = table.totals
     rows.append(["**total**", "", "", "", *["" for _ in table.columns], params_k(t["params"]),
                  ops_m(t["macs"])])
-    parts = [f"### {table.name}: Table 1", md_table(header(table), rows), f"Units: {UNITS}."]
+    parts = [f"### {table.name}: Table 1", md_table(header(table), rows, "ll" + "r" * (len(header(table)) - 2)), f"Units: {UNITS}."]
     outcomes = all_outcomes(table)
     if outcomes:
         parts += ["#### Claims", claims_markdown(outcomes, md_table)]
-        src = sources(outcomes)
-        if src:
-            parts.append("Sources: " + "; ".join(src) + ".")
     return "\n\n".join(parts) + "\n"

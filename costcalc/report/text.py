@@ -35,12 +35,15 @@ def analyze_csv(results) -> str:
     return buf.getvalue()
 
 
-def md_table(header, rows) -> str:
+def md_table(header, rows, align: str | None = None) -> str:
+    """A markdown table. ``align`` has one letter per column, l or r; by default the first
+    column aligns left and the rest (figures) right."""
+    align = align or "l" + "r" * (len(header) - 1)
     def cell(v):
         return str(v).replace("|", "\\|")
 
     out = ["| " + " | ".join(header) + " |",
-           "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+           "|" + "|".join("---" if a == "l" else "---:" for a in align) + "|"]
     out += ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows]
     return "\n".join(out)
 
