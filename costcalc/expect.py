@@ -144,7 +144,8 @@ def verdict(computed, value: Fraction, precision: Fraction, written: Written | N
     rounded    the computed figure rounded (half up) to the claim's last digit is the claim
     truncated  the computed figure cut off after the claim's last digit is the claim
     mismatch   neither; the detail gives the error of the computed figure against the claim and
-               the factor by which the claim is off ('−5.4%; the claim is 1.06× too high')
+               the factor by which the claim is off: 'computed −5.4% vs the claim, which is
+               1.06× too high' (within a tolerance, it says so)
     """
     c = Fraction(computed)
     binary = ""
