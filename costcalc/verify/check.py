@@ -95,6 +95,7 @@ class Claim:
     layers_ok: int
     total_ok: bool | None  # None: not checkable (fvcore skipped)
     excluded: list = field(default_factory=list)  # kinds of the layers it does not apply to
+    has_total: bool = True  # False for a per-layer-only claim (shapes)
 
     @property
     def ok(self) -> bool | None:
@@ -218,7 +219,7 @@ def _claims(result, m, layers, totals) -> list:
     out.append(Claim("params = sum of numel of each module's parameters = fvcore parameter_count",
                      len(layers), sum(1 for l in layers if l.params_ok), ok["params"]))
     out.append(Claim("output shape = the real forward's", len(layers),
-                     sum(1 for l in layers if l.shape_ok), True))
+                     sum(1 for l in layers if l.shape_ok), True, has_total=False))
     return out
 
 

@@ -166,7 +166,7 @@ def measure(graph, batch: int = 1, fvcore_limit: int = FVCORE_LIMIT) -> Measurem
     fv = fv_total = None
     skipped, skipped_total, reason = {}, {}, None
     if need > fvcore_limit:
-        reason = (f"fvcore skipped: tracing needs real CPU tensors, about {need:,} bytes of "
+        reason = (f"fvcore not run: its trace needs real CPU tensors, about {need:,} bytes of "
                   f"parameters and activations, over the {fvcore_limit:,}-byte limit")
     else:
         fv, fv_total, skipped, skipped_total = _fvcore_cpu(graph, model, batch, FlopCountAnalysis)
