@@ -51,6 +51,10 @@ def summary_lines(c) -> list[str]:
                    else f"NOT free under {c.convention.name}: those layers have {unit}")
         lines.append(f"fvcore skipped {s.op} ×{s.count} in {'/'.join(s.kinds) or 'the model'} "
                      f"({where}): {verdict}")
+    if c.silent:
+        kinds = ", ".join(f"{k} ({n} layers)" for k, n in c.silent.items())
+        lines.append(f"fvcore also ignores, without listing it as skipped: {kinds}: free under "
+                     f"{c.convention.name}, as expected")
     for l in c.mismatches:
         lines.append(f"MISMATCH layer '{l.name}' ({l.kind}): {'; '.join(l.notes)}")
     for name, ok in t["ok"].items():

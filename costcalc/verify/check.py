@@ -50,6 +50,7 @@ class LayerCheck:
     fvcore: int | None  # fvcore's count, None if fvcore was skipped
     skipped_ops: dict
     per_mac: int
+    elementops: int = 0  # analytic element ops (not in MACs), batch included
     notes: list = field(default_factory=list)
 
     @property
@@ -124,6 +125,17 @@ class ModelCheck:
     versions: dict
 
     @property
+    def silent(self) -> dict:
+        """Kinds fvcore ignores without a report: element ops, yet a 0 count and no skipped op.
+
+        kind -> number of layers (fvcore's built-in ignore list has aten::relu, for example)."""
+        out: dict[str, int] = {}
+        for l in self.layers:
+            if l.fvcore == 0 and l.elementops and not l.skipped_ops:
+                out[l.kind] = out.get(l.kind, 0) + 1
+        return out
+
+    @property
     def convention(self):
         return self.result.convention
 
@@ -150,7 +162,8 @@ def check_model(result: ModelResult, m) -> ModelCheck:
         cost, got = graph.costs[lr.name], m.layers[lr.name]
         lc = LayerCheck(lr.name, lr.kind, lr.ops, cost.macs * n, cost.fvcore_count * n, lr.params,
                         (n,) + tuple(lr.output), tuple(got.shape), got.numel, got.fvcore_params,
-                        got.flopcounter, got.fvcore, dict(got.fvcore_skipped), per_mac)
+                        got.flopcounter, got.fvcore, dict(got.fvcore_skipped), per_mac,
+                        lr.elementops)
         _explain(lc, unit)
         layers.append(lc)
     totals = _totals(result, m, layers, per_mac)
@@ -215,7 +228,8 @@ def _claims(result, m, layers, totals) -> list:
         inside = {id(l) for l in subset}
         excluded = sorted({l.kind for l in layers if id(l) not in inside})
         out.append(Claim(text, len(subset), sum(1 for l in subset if test(l)),
-                         None if uses_fvcore and not fv_ran else total_ok, excluded))
+                         None if uses_fvcore and not fv_ran else total_ok, excluded,
+                         has_total=not name.endswith("_macs")))
     out.append(Claim("params = sum of numel of each module's parameters = fvcore parameter_count",
                      len(layers), sum(1 for l in layers if l.params_ok), ok["params"]))
     out.append(Claim("output shape = the real forward's", len(layers),
@@ -275,6 +289,7 @@ def model_dict(c: ModelCheck) -> dict:
                     "not_applicable_to": cl.excluded} for cl in c.claims],
         "skipped_ops": [{"op": s.op, "count": s.count, "layers": s.layers, "kinds": s.kinds,
                          "free_by_convention": s.free} for s in c.skipped],
+        "fvcore_ignored_silently": c.silent,
         "mismatches": [l.name for l in c.mismatches],
     }
 
