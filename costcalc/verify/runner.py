@@ -96,8 +96,11 @@ def _forward_meta(graph, model, batch):
             values = model(x, return_all=True)  # the root must be called: it names the modules
     except (RuntimeError, ValueError, TypeError, IndexError) as exc:
         msg = " ".join(str(exc).split())[:300]
+        layer, disagree = _failing_layer(graph, model, x)
+        if disagree:
+            msg += f" (an earlier shape disagrees: {disagree})"
         raise CostcalcError(f"the torch model fails to run: {type(exc).__name__}: {msg}",
-                            file=graph.spec.file, layer=_failing_layer(graph, model, x)) from None
+                            file=graph.spec.file, layer=layer) from None
     counts = counter.get_flop_counts()
     prefix = type(model).__name__ + "."
     per_layer = {node.path: sum(counts.get(prefix + model.names[node.path], {}).values())
@@ -108,15 +111,19 @@ def _forward_meta(graph, model, batch):
 
 
 def _failing_layer(graph, model, x):
-    """Rerun the layers one by one (meta, no counting) to name the one that fails."""
-    values = {"input": x}
+    """Rerun the layers one by one (meta, no counting): the failing layer's path, and the first
+    layer before it whose real output shape differs from the inferred one (or '')."""
+    values, disagree = {"input": x}, ""
     for node in graph.nodes:
         try:
             values[node.path] = model.get_submodule(model.names[node.path])(
                 *[values[p] for p in node.inputs])
         except Exception:  # noqa: BLE001 - any failure names this layer
-            return node.path
-    return None
+            return node.path, disagree
+        real, inferred = list(values[node.path].shape[1:]), list(graph.shapes[node.path])
+        if real != inferred and not disagree:
+            disagree = f"layer '{node.path}' inferred {inferred}, real {real}"
+    return None, disagree
 
 
 def _fvcore_cpu(graph, model, batch, FlopCountAnalysis):
