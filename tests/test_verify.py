@@ -221,7 +221,7 @@ def test_a_kind_without_torch_equivalent_is_a_one_line_error(monkeypatch, capsys
     assert "cannot build the torch model: relu has no torch equivalent" in err
 
 
-def test_cli_exit_codes_and_formats():
+def test_cli_exit_codes_and_formats(capsys):
     r = run_cli("verify", SPECS / "naive.yaml", "--format", "json", "--convention", "flops")
     assert r.returncode == 0 and r.stderr == ""  # no DeprecationWarning, no fvcore logging
     d = json.loads(r.stdout)
@@ -234,10 +234,10 @@ def test_cli_exit_codes_and_formats():
     # naive inception: 28*28*192*(64 + 9*128 + 25*32) = 303,464,448 MACs = 606,928,896 FLOPs
     assert m["totals"]["analytic"]["macs"] == m["totals"]["flopcounter"]["macs"] == 606_928_896
     assert m["totals"]["fvcore"]["raw"] == 303_464_448
-    r = run_cli("verify", SPECS / "naive.yaml", "-f", "markdown")
-    assert r.returncode == 0 and "| inception_3a/b2 | conv |" in r.stdout
-    r = run_cli("verify", SPECS / "naive.yaml")
-    assert r.returncode == 0 and "agree exactly" in r.stdout
+    code, out, _ = run_main(["verify", str(SPECS / "naive.yaml"), "-f", "markdown"], capsys)
+    assert code == 0 and "| inception_3a/b2 | conv | 173,408,256 |" in out  # 784*192*9*128
+    code, out, _ = run_main(["verify", str(SPECS / "naive.yaml")], capsys)
+    assert code == 0 and "agree exactly" in out and "[ok] MACs = FlopCounterMode ÷ 2" in out
     r = run_cli("verify", ROOT / "no_such.yaml")
     assert r.returncode == 2 and "Traceback" not in r.stderr
 
