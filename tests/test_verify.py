@@ -152,6 +152,25 @@ def test_a_wrong_shape_that_breaks_the_forward_is_named(monkeypatch, capsys, wri
     assert "an earlier shape disagrees: layer 'mp' inferred [4, 3, 4], real [4, 3, 3]" in err
 
 
+def test_conv_pad_same_is_skipped_by_fvcore(write_spec):
+    # padding="same" makes torch record aten::_convolution_mode, which fvcore 0.1.5 skips
+    spec = write_spec("input: [6, 11, 9]\nlayers:\n"
+                      "  - {name: s, conv: {out: 6, kernel: [4, 2], pad: same, dilation: [1, 3]}}\n"
+                      "  - {name: v, conv: {out: 2, kernel: 3}}\n")
+    for convention in CONVENTIONS:
+        (c,) = verify([spec], convention=convention)
+        assert c.ok, [(l.name, l.notes) for l in c.mismatches]
+        s, v = c.layers
+        assert s.real_shape == (1, 6, 11, 9)
+        # s: 6*11*9 outputs * 6*4*2 = 28,512 MACs; v: 2*9*7 outputs * 6*9 = 6,804 MACs
+        assert (s.macs, v.macs) == (28_512, 6_804)
+        assert (s.flopcounter, s.fvcore, v.fvcore) == (2 * 28_512, 0, 6_804)
+        assert s.skipped_ops == {"aten::_convolution_mode": 1}
+        (op,) = [x for x in c.skipped if x.op == "aten::_convolution_mode"]
+        assert op.free is (convention == "fvcore")  # macs and flops count what fvcore skipped
+    assert c.totals["analytic"]["macs"] == 6_804  # the fvcore convention reproduces fvcore's total
+
+
 def test_layers_named_like_module_attributes(write_spec):
     # 'train', 'forward' and 'output' are nn.Module attributes; the model renames its submodules
     spec = write_spec("input: [3, 6, 6]\nlayers:\n"

@@ -40,7 +40,7 @@ def summary_lines(c) -> list[str]:
     for cl in c.claims:
         scope = f"{cl.layers_ok}/{cl.layers} layers" if cl.ok is not None else "fvcore did not run"
         if cl.excluded:
-            scope += f" (not {', '.join(cl.excluded)})"
+            scope += " (not " + ", ".join(f"{n} {k}" for k, n in sorted(cl.excluded.items())) + ")"
         total = {True: ", total equal", False: ", total DIFFERS"}.get(cl.total_ok, "")
         lines.append(f"[{_mark(cl.ok)}] {cl.text}: {scope}" + (total if cl.has_total else ""))
     if c.fvcore_note:

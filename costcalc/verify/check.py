@@ -95,7 +95,7 @@ class Claim:
     layers: int  # layers the claim applies to
     layers_ok: int
     total_ok: bool | None  # None: not checkable (fvcore skipped)
-    excluded: list = field(default_factory=list)  # kinds of the layers it does not apply to
+    excluded: dict = field(default_factory=dict)  # kind -> layers it does not apply to
     has_total: bool = True  # False for a per-layer-only claim (shapes)
 
     @property
@@ -174,10 +174,15 @@ def check_model(result: ModelResult, m) -> ModelCheck:
 
 def _explain(lc: LayerCheck, unit: str):
     """Notes for columns that differ by design, and for each failed check."""
-    if lc.fvcore is not None and lc.fvcore_ok and lc.fvcore_ops != lc.ops:
+    if lc.fvcore is not None and lc.fvcore_ok and lc.fvcore_ops > lc.ops:
         lc.notes.append(f"fvcore counts {lc.kind} ({lc.fvcore:,} fvcore flops); {unit} do not")
-    if lc.flopcounter_ok and lc.flopcounter_ops != lc.ops:
+    elif lc.fvcore is not None and lc.fvcore_ok and lc.fvcore_ops < lc.ops:
+        skipped = ", ".join(lc.skipped_ops) or "its ops"
+        lc.notes.append(f"fvcore skips this {lc.kind} ({skipped}); {unit} count it")
+    if lc.flopcounter_ok and lc.flopcounter_ops < lc.ops:
         lc.notes.append(f"FlopCounterMode does not count {lc.kind}")
+    elif lc.flopcounter_ok and lc.flopcounter_ops > lc.ops:
+        lc.notes.append(f"FlopCounterMode counts this {lc.kind}; {unit} do not")
     if not lc.flopcounter_ok:
         lc.notes.append(f"FlopCounterMode {lc.flopcounter:,} FLOPs != 2 × {lc.macs:,} MACs")
     if lc.fvcore_ok is False:
@@ -226,7 +231,10 @@ def _claims(result, m, layers, totals) -> list:
         subset, test, total_ok = checks[name]
         uses_fvcore = name.startswith("fvcore")
         inside = {id(l) for l in subset}
-        excluded = sorted({l.kind for l in layers if id(l) not in inside})
+        excluded: dict[str, int] = {}
+        for l in layers:
+            if id(l) not in inside:
+                excluded[l.kind] = excluded.get(l.kind, 0) + 1
         out.append(Claim(text, len(subset), sum(1 for l in subset if test(l)),
                          None if uses_fvcore and not fv_ran else total_ok, excluded,
                          has_total=not name.endswith("_macs")))

@@ -92,7 +92,8 @@ def _forward_meta(graph, model, batch):
     x = example_input(graph, batch, device="meta")
     counter = FlopCounterMode(display=False)
     try:
-        with torch.no_grad(), counter:
+        with warnings.catch_warnings(), torch.no_grad(), counter:
+            warnings.simplefilter("ignore")  # torch's performance notes (e.g. even-kernel 'same')
             values = model(x, return_all=True)  # the root must be called: it names the modules
     except (RuntimeError, ValueError, TypeError, IndexError) as exc:
         msg = " ".join(str(exc).split())[:300]
