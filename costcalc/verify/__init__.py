@@ -10,7 +10,8 @@ from ..graph import Graph, build_graph
 from ..results import analyze
 from .check import ModelCheck, check_model, report_dict
 
-DEFAULT_FVCORE_LIMIT = 1 << 30  # bytes; the runner's FVCORE_LIMIT, kept here so no torch is imported
+#: fvcore runs only when float32 parameters + activations (at the batch) fit in this many bytes
+DEFAULT_FVCORE_LIMIT = 1 << 30  # 1 GiB
 
 
 def measure(graph: Graph, batch: int, fvcore_limit: int = DEFAULT_FVCORE_LIMIT):

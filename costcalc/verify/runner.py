@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections import Counter
 from dataclasses import dataclass, field
 
 from ..errors import CostcalcError
 from ..kinds.base import numel
+from . import DEFAULT_FVCORE_LIMIT as FVCORE_LIMIT  # bytes of float32 parameters + activations
 
-#: fvcore runs only when parameters + activations (float32, at the batch) fit in this many bytes
-FVCORE_LIMIT = 1 << 30  # 1 GiB; costcalc.verify.DEFAULT_FVCORE_LIMIT
 #: a model with more layers than this is refused: building it as nn.Modules would itself be heavy
 MAX_LAYERS = 100_000
 FLOAT32 = 4
