@@ -29,7 +29,8 @@ def summary_lines(c) -> list[str]:
     """Totals, the convention's claims, fvcore's skipped operators and every mismatch."""
     r, t, unit = c.result, c.totals, c.convention.unit
     v = ", ".join(f"{k} {ver}" for k, ver in c.versions.items())
-    lines = [f"{r.name}: {'OK, exact agreement' if c.ok else 'MISMATCH'}; {len(c.layers)} layers, "
+    n = len(c.layers)
+    lines = [f"{r.name}: {'OK, exact agreement' if c.ok else 'MISMATCH'}; {n} layer{'s' * (n != 1)}, "
              f"convention {c.convention.name} (unit: {unit}), batch {r.batch}; {v}"]
     fv = t["fvcore"]
     lines.append(f"{unit}: analytic {exact(t['analytic']['macs'])}, fvcore {_n(fv['macs'])}"
