@@ -52,7 +52,7 @@ class Outcome:
     expectation: Expectation
     path: str  # the scope it was checked on ("total", a path, or "A / B")
     computed: int | Fraction | None
-    verdict: str  # exact rounded truncated mismatch | ok over under | same decreased increased | missing
+    verdict: str  # exact rounded truncated mismatch | ok over under | same decreased increased removed | missing
     passed: bool
     detail: str = ""  # one line for humans
     extra: dict = field(default_factory=dict)
@@ -142,6 +142,10 @@ def evaluate(expectations, results) -> list[Outcome]:
             out.append(_ratio(e, results))
             continue
         hits = resolve(results(e.spec), e.scope)
+        if not hits and e.rule == "lock":  # a locked layer or block that is gone: a decrease
+            out.append(Outcome(e, e.scope, 0, "removed", True,
+                               f"'{e.scope}' is no longer in {e.spec}; re-lock to drop it"))
+            continue
         if not hits:
             out.append(Outcome(e, e.scope, None, "missing", False,
                                f"'{e.scope}' names no layer or block in {e.spec}"))

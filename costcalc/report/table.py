@@ -85,3 +85,34 @@ def print_compare(cmp, out: Console | None = None):
                 cells += ["—", "—"] if v is None else [human(v["params"]), human(v["ops"])]
             diff.add_row(*cells)
         out.print(diff)
+
+
+def print_check(report, top: int = 10, out: Console | None = None):
+    """`costcalc check` for humans: the verdict, the failures, the layers that changed against
+    the lock, and decreases (which pass) with a hint to re-lock."""
+    from .check import (CHANGE_HEADER, FAIL_HEADER, HINT, change_rows, changes_title,
+                        decrease_lines, failure_rows, summary_line)
+
+    out = out or console()
+    out.print(summary_line(report))
+    if report.failures:
+        table = Table(title="failures", box=box.SIMPLE_HEAD, title_justify="left")
+        for i, h in enumerate(FAIL_HEADER):
+            table.add_column(h, justify="right" if 4 <= i <= 6 else "left", overflow="fold")
+        for row in failure_rows(report):
+            table.add_row(*row)
+        out.print(table)
+    if report.changes:
+        table = Table(title=changes_title(report, top), box=box.SIMPLE_HEAD, title_justify="left")
+        for i, h in enumerate(CHANGE_HEADER):
+            table.add_column(h, justify="right" if i >= 3 else "left")
+        for row in change_rows(report, top):
+            table.add_row(*row)
+        out.print(table)
+    dec = decrease_lines(report, top)
+    if dec:
+        out.print(f"decreased against the lock (passes; {HINT}):")
+        for line in dec:
+            out.print(f"  {line}")
+    for note in report.notes:
+        out.print(f"note: {note}")
