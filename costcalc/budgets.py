@@ -116,7 +116,7 @@ class BudgetsFile:
             if not isinstance(pattern, str) or not pattern.strip():
                 raise _err(f"a budgets file maps spec files (globs allowed) to budgets; "
                            f"{pattern!r} is not a file name", self.path, doc, pattern)
-            hits = expand_globs([pattern], self.base)
+            hits = [h for h in expand_globs([pattern], self.base) if h != self.path]
             # parse once, even when nothing matches, so errors show whatever the specs are
             parsed = parse_section(section, spec="", file=self.path, source=self.path)
             self.entries.append((pattern, hits, parsed, pos_of(doc, pattern)))

@@ -98,7 +98,7 @@ def _context(spec_args, project: Project, *, need_lock: bool) -> Context:
         found = config_specs(project) + (budgets.specs() if budgets else [])
         found += [s for s in (lock.specs if lock else {}) if os.path.isfile(s)]
         specs, explicit = sorted(dict.fromkeys(found)), False
-    if not specs and (explicit or not (lock and lock.specs)):
+    if not specs and not (lock and lock.specs) and not (budgets and budgets.entries):
         raise CostcalcError("no specs: name SPEC files, or list them in [tool.costcalc] specs, "
                             "a budgets file or the lock")
     cache: dict = {}
