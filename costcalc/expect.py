@@ -18,6 +18,8 @@ objects; ``evaluate`` turns them into Outcomes; reports format the outcomes.
 from __future__ import annotations
 
 import fnmatch
+import functools
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -120,7 +122,7 @@ def resolve(result, scope: str) -> list[tuple[str, dict]]:
         return [(p, scoped[p]) for p, inst in result.instances.items() if inst.block == name]
     layers = {l.name: l for l in result.layers}
     paths = list(scoped) + list(layers)
-    hits = fnmatch.filter(paths, scope) if any(c in scope for c in "*?[") else \
+    hits = [p for p in paths if glob_match(scope, p)] if any(c in scope for c in "*?[") else \
         [scope] if scope in scoped or scope in layers else []
     out = []
     for p in hits:
@@ -130,6 +132,31 @@ def resolve(result, scope: str) -> list[tuple[str, dict]]:
             l = layers[p]
             out.append((p, {m: l.get(m) for m in METRICS}))
     return out
+
+
+def glob_match(pattern: str, path: str) -> bool:
+    """Path globs: ``*`` and ``?`` stay within one path level, ``**`` spans levels, ``[...]``
+    as in fnmatch. ``inception_4*`` names the instances inception_4a..e, not their layers;
+    ``inception_4*/b3`` a layer in each, ``inception_4a/**`` everything inside one."""
+    return _glob_re(pattern).fullmatch(path) is not None
+
+
+@functools.lru_cache(maxsize=256)
+def _glob_re(pattern: str):
+    parts = re.split(r"(\*\*|\*|\?|\[[^\]]*\])", pattern)
+    out = []
+    for part in parts:
+        if part == "**":
+            out.append(".*")
+        elif part == "*":
+            out.append("[^/]*")
+        elif part == "?":
+            out.append("[^/]")
+        elif part.startswith("[") and part.endswith("]") and len(part) > 2:
+            out.append(fnmatch.translate(part)[4:-3])  # fnmatch's class syntax, e.g. [!a-c]
+        else:
+            out.append(re.escape(part))
+    return re.compile("".join(out))
 
 
 # -- evaluation ------------------------------------------------------------------------------

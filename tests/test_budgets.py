@@ -43,6 +43,7 @@ def test_budgets_file_globs_block_scopes_and_minimums(tmp_path, cc):
         '"*.yaml":\n'
         '  "block:unit": {macs: {max: 18432, min: 18432}}\n'  # u1: 18,432 MACs
         '  "u1/*": {params: 296}\n'  # u1/conv 296, u1/relu 0
+        '  "u*": {macs: 18432}\n'  # the instance u1 only: * stays within one path level
         'tiny.yaml:\n'
         '  stem: {activations: {min: 257}}\n')  # stem: 4*8*8 = 256 activations, one under
     p = make_project(tmp_path, budgets=budgets)
@@ -54,9 +55,10 @@ def test_budgets_file_globs_block_scopes_and_minimums(tmp_path, cc):
     fails = d["failures"]
     assert [(f["path"], f["metric"], f["rule"], f["limit"], f["actual"], f["overshoot"]) for f in fails] \
         == [("stem", "activations", "min", 257, 256, -1)]
-    assert fails[0]["file"] == "costcalc-budgets.yaml" and fails[0]["line"] == 5
+    assert fails[0]["file"] == "costcalc-budgets.yaml" and fails[0]["line"] == 6
     glob_paths = sorted(o["path"] for o in d["outcomes"] if o["scope"] == "u1/*")
     assert glob_paths == ["u1/conv", "u1/relu"]
+    assert [o["path"] for o in d["outcomes"] if o["scope"] == "u*"] == ["u1"]
     row = next(l for l in cc(p, "check").stdout.splitlines() if " stem " in l)
     assert "≥ 257" in row and " 256 " in row and "−1 (−0.39%)" in row  # 1/257 = 0.389%
 
