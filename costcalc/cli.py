@@ -238,8 +238,9 @@ def lock_cmd(
 
     done = run_lock(specs or (), lock=lock, update=update)
     n = len(done["specs"])
-    print(f"{done['lock']}: {n} spec{'s' if n != 1 else ''}, {done['blocks']} block instances, "
-          f"{done['layers']} layers locked")
+    b, l = done["blocks"], done["layers"]
+    print(f"{done['lock']}: {n} spec{'s' if n != 1 else ''}, {b} block instance{'s' if b != 1 else ''}, "
+          f"{l} layer{'s' if l != 1 else ''} locked")
     for key in ("added", "changed", "dropped"):
         for s in done[key]:
             print(f"  {key} {s}" + (" (the spec file no longer exists)" if key == "dropped" else ""))

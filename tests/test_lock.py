@@ -14,7 +14,7 @@ def test_lock_round_trip(tmp_path, cc):
     p = make_project(tmp_path)
     r = cc(p, "lock", "tiny.yaml")
     assert r.returncode == 0, r.stderr
-    assert "costcalc.lock: 1 spec, 1 block instances, 3 layers locked" in r.stdout
+    assert "costcalc.lock: 1 spec, 1 block instance, 3 layers locked" in r.stdout
     text = p.joinpath("costcalc.lock").read_text()
     d = json.loads(text)
     assert d["costcalc-lock"] == 1 and d["metrics"] == ["params", "macs", "activations"]

@@ -157,7 +157,8 @@ def check_markdown(report: CheckReport, top: int = TOP) -> str:
     if report.changes:
         title = changes_title(report, top)
         out += [f"**{title[0].upper() + title[1:]}**", "",
-                md_table(CHANGE_HEADER, change_rows(report, top)), ""]
+                md_table(CHANGE_HEADER, [[f"`{c}`" if i < 2 else c for i, c in enumerate(row)]
+                                         for row in change_rows(report, top)]), ""]
     dec = decrease_lines(report, top)
     if dec:
         out += [f"**Decreased against the lock** (passes; {HINT})", ""] + [f"- {d}" for d in dec] + [""]
