@@ -89,6 +89,8 @@ def summary_line(report: CheckReport) -> str:
     if failed:
         parts = ", ".join(f"{k} {f} of {t}" for k, (t, f) in kinds.items())
         return f"costcalc check: FAILED: {failed} of {len(groups)} expectations ({parts}) {on}"
+    if not groups:
+        return f"costcalc check: ok: no budgets, lock or claims apply {on}: nothing to check"
     parts = ", ".join(f"{k} {t}" for k, (t, _) in kinds.items())
     return f"costcalc check: ok: all {len(groups)} expectations hold ({parts}) {on}"
 
