@@ -158,13 +158,18 @@ def _where(o: Outcome, ctx: Context) -> tuple:
         return tuple(e.origin)
     if not os.path.isfile(e.spec):
         return (e.origin[0] or e.source, None, None)
-    graph = ctx.results(e.spec).graph
-    pos = None
-    if o.path in graph.instances:
-        pos = graph.instances[o.path].pos
-    else:
-        pos = next((n.pos for n in graph.nodes if n.path == o.path), None)
+    pos = _positions(ctx.results(e.spec).graph).get(o.path)
     return (e.spec, *(pos or (1, 1)))
+
+
+def _positions(graph) -> dict:
+    """(line, column) in the spec of every layer and block instance, by path (cached)."""
+    cached = getattr(graph, "_positions", None)
+    if cached is None:
+        cached = {n.path: n.pos for n in graph.nodes}
+        cached.update({p: inst.pos for p, inst in graph.instances.items()})
+        graph._positions = cached
+    return cached
 
 
 # -- records: one dict per outcome, shared by every renderer ------------------------------------

@@ -181,6 +181,8 @@ def check(
     tolerance: Optional[str] = typer.Option(None, "--tolerance",
                                             help="allowed increase over the lock: 0 (default), 0.5%, 0.01"),
     top: int = typer.Option(10, "--top", min=1, help="layers to list in the change summary"),
+    max_rows: int = typer.Option(50, "--max-rows", min=1,
+                                 help="failures to list in table and markdown (json and junit list all)"),
 ):
     from .check import run_check
     from .report import check as render
@@ -195,11 +197,11 @@ def check(
     if format is CheckFormat.table and to_stdout:
         from .report.table import print_check
 
-        print_check(report, top)
+        print_check(report, top, max_rows)
     else:
         text = {CheckFormat.json: render.check_json, CheckFormat.junit: render.check_junit,
-                CheckFormat.markdown: lambda r: render.check_markdown(r, top),
-                CheckFormat.table: lambda r: _plain_table(r, top)}[format](report)
+                CheckFormat.markdown: lambda r: render.check_markdown(r, top, max_rows),
+                CheckFormat.table: lambda r: _plain_table(r, top, max_rows)}[format](report)
         if to_stdout:
             sys.stdout.write(text)
         else:
@@ -210,7 +212,7 @@ def check(
     raise typer.Exit(report.exit_code)
 
 
-def _plain_table(report, top):
+def _plain_table(report, top, max_rows):
     import io
 
     from rich.console import Console
@@ -218,7 +220,7 @@ def _plain_table(report, top):
     from .report.table import print_check
 
     buf = io.StringIO()
-    print_check(report, top, Console(file=buf, width=160, highlight=False, soft_wrap=False))
+    print_check(report, top, max_rows, Console(file=buf, width=160, highlight=False, soft_wrap=False))
     return buf.getvalue()
 
 

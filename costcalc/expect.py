@@ -116,11 +116,10 @@ def resolve(result, scope: str) -> list[tuple[str, dict]]:
     """The (path, totals) pairs a scope names in a ModelResult; [] when it names nothing."""
     if scope == "total":
         return [("total", result.totals)]
-    scoped = result.scope_totals()
+    scoped, layers = _index(result)
     if scope.startswith("block:"):
         name = scope[len("block:"):]
         return [(p, scoped[p]) for p, inst in result.instances.items() if inst.block == name]
-    layers = {l.name: l for l in result.layers}
     paths = list(scoped) + list(layers)
     hits = [p for p in paths if glob_match(scope, p)] if any(c in scope for c in "*?[") else \
         [scope] if scope in scoped or scope in layers else []
@@ -132,6 +131,16 @@ def resolve(result, scope: str) -> list[tuple[str, dict]]:
             l = layers[p]
             out.append((p, {m: l.get(m) for m in METRICS}))
     return out
+
+
+def _index(result) -> tuple[dict, dict]:
+    """(scope totals by path, layers by path) of a result, computed once per result: a lock
+    has an expectation for every figure of every path."""
+    index = getattr(result, "_expect_index", None)
+    if index is None:
+        index = (result.scope_totals(), {l.name: l for l in result.layers})
+        result._expect_index = index
+    return index
 
 
 def glob_match(pattern: str, path: str) -> bool:

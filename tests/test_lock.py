@@ -54,6 +54,9 @@ def test_added_layer_shows_in_the_diff_and_fails(tmp_path, cc):
     table = cc(p, "check").stdout
     changed = table[table.index("changed against the lock"):]
     assert "head" in changed and "added" in changed and "+1,024" in changed
+    # the head adds to the total only: 3 failures (params, MACs, activations); keep 1 row
+    r = cc(p, "check", "--max-rows", "1")
+    assert "… and 2 more failures" in r.stdout and r.stdout.count("tiny.yaml:1:1") == 1
 
 
 def test_decrease_passes_with_a_hint_to_relock(tmp_path, cc):

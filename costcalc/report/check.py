@@ -117,13 +117,31 @@ CHANGE_HEADER = ["spec", "layer", "change", "Δ params", "Δ MACs", "Δ activati
 FAIL_HEADER = ["spec", "path", "metric", "kind", "limit", "actual", "overshoot", "where"]
 
 
-def failure_rows(report: CheckReport) -> list[list[str]]:
-    rows = []
-    for o in report.failures:
-        r = record(o)
-        rows.append([r["spec"], r["path"], LABEL.get(r["metric"], r["metric"]), r["kind"],
-                     limit_text(r), num(r["actual"]), overshoot_text(r), where_text(r)])
-    return rows
+KIND_ORDER = {"budget": 0, "claim": 1, "lock": 2}
+MAX_ROWS = 50
+
+
+def ranked_failures(report: CheckReport) -> list[dict]:
+    """Failure records, most telling first: budgets and claims, then the lock; within each
+    spec, the model total, then block instances and layers outermost first, then largest %."""
+    recs = [record(o) for o in report.failures]
+    return sorted(recs, key=lambda r: (KIND_ORDER.get(r["kind"], 3), r["spec"],
+                                       0 if r["path"] == "total" else 1 + r["path"].count("/"),
+                                       -abs(r["overshoot_pct"] or 0)))
+
+
+def failure_rows(report: CheckReport, max_rows: int | None = MAX_ROWS) -> tuple[list, int]:
+    """(rows for the failure table, how many failures were left out to keep it readable)."""
+    recs = ranked_failures(report)
+    shown = recs if max_rows is None else recs[:max_rows]
+    rows = [[r["spec"], r["path"], LABEL.get(r["metric"], r["metric"]), r["kind"], limit_text(r),
+             num(r["actual"]), overshoot_text(r), where_text(r)] for r in shown]
+    return rows, len(recs) - len(shown)
+
+
+def more_failures_text(hidden: int) -> str:
+    return (f"… and {hidden} more failure{'s' if hidden != 1 else ''} (deeper paths; "
+            "--max-rows N shows more, --format json or junit lists all)")
 
 
 def changes_title(report: CheckReport, top: int = TOP) -> str:
@@ -149,13 +167,16 @@ def check_json(report: CheckReport) -> str:
 
 # -- markdown (a pull-request comment) ---------------------------------------------------------
 
-def check_markdown(report: CheckReport, top: int = TOP) -> str:
+def check_markdown(report: CheckReport, top: int = TOP, max_rows: int = MAX_ROWS) -> str:
     ok = not report.failures
     out = [f"### {'✅' if ok else '❌'} {summary_line(report)}", ""]
     if not ok:
+        rows, hidden = failure_rows(report, max_rows)
         out += ["**Failures**", "", md_table(FAIL_HEADER, [[f"`{c}`" if i in (0, 1, 7) and c else c
                                                             for i, c in enumerate(row)]
-                                                           for row in failure_rows(report)]), ""]
+                                                           for row in rows]), ""]
+        if hidden:
+            out += [more_failures_text(hidden), ""]
     if report.changes:
         title = changes_title(report, top)
         out += [f"**{title[0].upper() + title[1:]}**", "",

@@ -87,23 +87,28 @@ def print_compare(cmp, out: Console | None = None):
         out.print(diff)
 
 
-def print_check(report, top: int = 10, out: Console | None = None):
+def print_check(report, top: int = 10, max_rows: int = 50, out: Console | None = None):
     """`costcalc check` for humans: the verdict, the failures, the layers that changed against
     the lock, and decreases (which pass) with a hint to re-lock."""
     from .check import (CHANGE_HEADER, FAIL_HEADER, HINT, change_rows, changes_title,
-                        decrease_lines, failure_rows, summary_line)
+                        decrease_lines, failure_rows, more_failures_text, summary_line)
 
     out = out or console()
     out.print(summary_line(report))
     if report.failures:
-        table = Table(title="failures", box=box.SIMPLE_HEAD, title_justify="left")
+        out.print("failures:")
+        table = Table(box=box.SIMPLE_HEAD)
         for i, h in enumerate(FAIL_HEADER):
             table.add_column(h, justify="right" if 4 <= i <= 6 else "left", overflow="fold")
-        for row in failure_rows(report):
+        rows, hidden = failure_rows(report, max_rows)
+        for row in rows:
             table.add_row(*row)
         out.print(table)
+        if hidden:
+            out.print(more_failures_text(hidden))
     if report.changes:
-        table = Table(title=changes_title(report, top), box=box.SIMPLE_HEAD, title_justify="left")
+        out.print(changes_title(report, top) + ":")
+        table = Table(box=box.SIMPLE_HEAD)
         for i, h in enumerate(CHANGE_HEADER):
             table.add_column(h, justify="right" if i >= 3 else "left")
         for row in change_rows(report, top):
