@@ -123,11 +123,14 @@ MAX_ROWS = 50
 
 def ranked_failures(report: CheckReport) -> list[dict]:
     """Failure records, most telling first: budgets and claims, then the lock; within each
-    spec, the model total, then block instances and layers outermost first, then largest %."""
+    spec, the model total, then block instances and layers outermost first; params, MACs,
+    FLOPs, activations within a path."""
     recs = [record(o) for o in report.failures]
+    order = {m: i for i, m in enumerate(("params", "weights", "biases", "macs", "flops",
+                                         "elementops", "activations", "activation_bytes"))}
     return sorted(recs, key=lambda r: (KIND_ORDER.get(r["kind"], 3), r["spec"],
                                        0 if r["path"] == "total" else 1 + r["path"].count("/"),
-                                       -abs(r["overshoot_pct"] or 0)))
+                                       r["path"], order.get(r["metric"], 99)))
 
 
 def failure_rows(report: CheckReport, max_rows: int | None = MAX_ROWS) -> tuple[list, int]:
