@@ -117,3 +117,28 @@ def test_another_source_of_expectations_plugs_in(tmp_path, cc, monkeypatch):
     assert [(o.expectation.text, o.verdict, o.passed) for o in report.outcomes] == [
         ("25K", "rounded", True), ("30K", "mismatch", True)]
     assert report.exit_code == 0
+
+
+def test_ci_snippets_are_valid(tmp_path):
+    """The README's workflow and the pre-commit hook parse, and run commands costcalc accepts."""
+    import re
+    import shlex
+
+    import yaml
+
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Budgets and CI"):]
+    workflow = next(yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", section, re.S)
+                    if "jobs:" in b)
+    steps = workflow["jobs"]["costcalc"]["steps"]
+    runs = [s["run"] for s in steps if "run" in s and s["run"].startswith("costcalc ")]
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert [h["id"] for h in hooks] == ["costcalc-check"] and hooks[0]["pass_filenames"] is False
+    p = make_project(tmp_path, {"tiny.yaml": BUDGET}, config='specs = ["*.yaml"]\n')
+    for line in runs + [hooks[0]["entry"]]:
+        args = shlex.split(line)[1:]
+        r = run(p, *args)
+        assert r.returncode == 1, (line, r.stdout, r.stderr)  # the budget above is one MAC short
+    assert (p / "costcalc.md").read_text().startswith("### ❌ costcalc check: FAILED")
