@@ -3,7 +3,7 @@ with expect.evaluate, and diff layers against the lock. Renderers live in report
 
 A source is a function of the check Context returning Expectations. Check evaluates them all
 together; a new kind of expectation plugs in with one line in SOURCES, e.g. published claims:
-``per_spec(claims_for)``.
+``per_spec(claims_for)`` (claims.claims_for(spec) -> list[Expectation]).
 """
 from __future__ import annotations
 
@@ -34,8 +34,9 @@ class Context:
 
 
 def per_spec(fn) -> Callable:
-    """A source from a function of one spec path that returns its expectations."""
-    return lambda ctx: [e for s in ctx.specs for e in fn(s)]
+    """A source from a function of one loaded spec (costcalc.spec.Spec, as analysed: its
+    ``file`` is the spec's canonical path) that returns its expectations."""
+    return lambda ctx: [e for s in ctx.specs for e in fn(ctx.results(s).graph.spec)]
 
 
 def spec_budget_source(ctx: Context):

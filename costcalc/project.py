@@ -10,7 +10,8 @@ Lookup order, for each setting (first hit wins):
    ``costcalc-budgets.yaml`` (used only if it exists) and ``costcalc.lock``.
 
 ``[tool.costcalc]`` keys: ``budgets`` (path), ``lock`` (path), ``specs`` (list of globs: the
-specs ``check`` and ``lock`` use when given none), ``lock-tolerance`` ("0", "0.5%", "0.01").
+specs ``check`` and ``lock`` use when given none), ``exclude`` (globs taken out of ``specs``,
+e.g. claims files beside the specs), ``lock-tolerance`` ("0", "0.5%", "0.01").
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from .errors import CostcalcError, did_you_mean
 
 DEFAULT_BUDGETS = "costcalc-budgets.yaml"
 DEFAULT_LOCK = "costcalc.lock"
-CONFIG_KEYS = ("budgets", "lock", "specs", "lock-tolerance")
+CONFIG_KEYS = ("budgets", "lock", "specs", "exclude", "lock-tolerance")
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Project:
     lock: Path  # the lock file (it may not exist yet)
     lock_given: bool  # named by a flag or the config (so it must exist for `check`)
     specs: list = field(default_factory=list)  # globs, relative to root
+    exclude: list = field(default_factory=list)  # globs, relative to root
     tolerance: Fraction = Fraction(0)
 
 
@@ -112,16 +114,18 @@ def load_project(*, budget: str | None = None, lock: str | None = None,
     if budgets_given and not budgets_path.is_file():
         raise CostcalcError("no such budgets file", file=canon(budgets_path))
     lock_path, lock_given = setting(lock, "lock", DEFAULT_LOCK)
-    specs = config.get("specs", [])
-    if isinstance(specs, str):
-        specs = [specs]
-    if not isinstance(specs, list) or not all(isinstance(s, str) for s in specs):
-        raise CostcalcError(f"{where}: 'specs' must be a list of globs such as [\"specs/*.yaml\"]")
+    globs = {}
+    for key in ("specs", "exclude"):
+        value = config.get(key, [])
+        globs[key] = [value] if isinstance(value, str) else value
+        if not isinstance(globs[key], list) or not all(isinstance(s, str) for s in globs[key]):
+            raise CostcalcError(f"{where}: '{key}' must be a list of globs such as [\"specs/*.yaml\"]")
     tol = parse_tolerance(tolerance if tolerance is not None else config.get("lock-tolerance", "0"),
                           "--tolerance" if tolerance is not None else f"{where}: lock-tolerance")
     return Project(root=root, pyproject=pyproject,
                    budgets=budgets_path if budgets_path.is_file() else None,
-                   lock=lock_path, lock_given=lock_given, specs=specs, tolerance=tol)
+                   lock=lock_path, lock_given=lock_given, specs=globs["specs"], exclude=globs["exclude"],
+                   tolerance=tol)
 
 
 def expand_globs(patterns, base: Path) -> list[str]:
@@ -135,4 +139,6 @@ def expand_globs(patterns, base: Path) -> list[str]:
 
 
 def config_specs(project: Project) -> list[str]:
-    return expand_globs(project.specs, project.root)
+    """The specs ``[tool.costcalc] specs`` names, less those ``exclude`` names."""
+    excluded = set(expand_globs(project.exclude, project.root))
+    return [s for s in expand_globs(project.specs, project.root) if s not in excluded]

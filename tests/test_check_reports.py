@@ -104,7 +104,8 @@ def test_another_source_of_expectations_plugs_in(tmp_path, cc, monkeypatch):
     from costcalc import check
     from costcalc.expect import Expectation
 
-    def claims_for(spec):
+    def claims_for(spec):  # spec: the loaded costcalc.spec.Spec
+        spec = spec.file
         # "25K" MACs: 25,344 rounds to 25K (passes); "30K" params: 408 is not (informational)
         return [Expectation("claim", spec, "total", "macs", Fraction(25_000), "25K",
                             precision=Fraction(1000)),

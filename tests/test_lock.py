@@ -187,3 +187,14 @@ def test_bad_project_config_is_exit_2(tmp_path, cc):
     p.joinpath("pyproject.toml").write_text('[tool.costcalc\n')
     r = cc(p, "check", "tiny.yaml")
     assert r.returncode == 2 and "pyproject.toml: TOML:" in r.stderr
+
+
+def test_config_exclude_takes_files_out_of_specs(tmp_path, cc):
+    p = make_project(tmp_path, {"tiny.yaml": TINY, "tiny.claims.yaml": "claims: []\n"},
+                     config='specs = ["*.yaml"]\nexclude = ["*.claims.yaml"]\n')
+    r = cc(p, "lock")
+    assert r.returncode == 0, r.stderr
+    assert list(json.loads((p / "costcalc.lock").read_text())["specs"]) == ["tiny.yaml"]
+    p.joinpath("pyproject.toml").write_text('[tool.costcalc]\nspecs = ["*.yaml"]\n')
+    r = cc(p, "check")  # without the exclusion the claims file is read as a spec
+    assert r.returncode == 2 and "tiny.claims.yaml" in r.stderr
