@@ -100,3 +100,18 @@ def test_bad_budgets_file_names_its_line(tmp_path, cc):
     assert r.returncode == 2
     assert r.stderr.startswith("costcalc: error: costcalc-budgets.yaml:3:5: budget 'total': "
                                "unknown metric 'flop' (did you mean 'flops'?)"), r.stderr
+
+
+def test_readme_spec_budget_example_holds_on_googlenet(tmp_path, cc):
+    import re
+
+    from conftest import ROOT, SPECS
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Budgets and CI"):]
+    example = next(b for b in re.findall(r"```yaml\n(.*?)```", section, re.S) if b.startswith("budget:"))
+    p = make_project(tmp_path, {"googlenet.yaml": (SPECS / "googlenet.yaml").read_text() + example})
+    r = cc(p, "check", "googlenet.yaml")
+    # 6,998,552 params ≤ 7M; 1,582,671,872 MACs ≤ 1.6G; conv1 64*112*112*4 = 3,211,264 B ≤ 3.5Mi
+    assert r.returncode == 0, r.stdout
+    assert "all 6 expectations hold (budget 6)" in r.stdout

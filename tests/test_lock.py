@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from checkproject import TINY, TINY_LOCK_EXPECTATIONS, cc, make_project, run  # noqa: F401
+from checkproject import TINY, TINY_LOCK_EXPECTATIONS, cc, make_project  # noqa: F401 (cc: fixture)
 
 HEAD = "  - {name: head, conv: {out: 2, kernel: 1}}\n"  # 8*8*2*8 = 1,024 MACs; 2*8 + 2 = 18 params
 
