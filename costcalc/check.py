@@ -135,7 +135,10 @@ def run_check(spec_args=(), *, budget=None, lock=None, tolerance=None, sources=N
     else:
         for s in ctx.specs:
             if s in ctx.lock.specs:
-                changes += ctx.lock.layer_changes(s, ctx.results(s))
+                positions = _positions(ctx.results(s).graph)
+                for c in ctx.lock.layer_changes(s, ctx.results(s)):
+                    c["line"], c["column"] = positions.get(c["path"]) or (None, None)
+                    changes.append(c)
             else:
                 notes.append(f"{s} has no baseline in {ctx.lock.path}; add it with `costcalc lock --update`")
     return CheckReport(ctx.specs, outcomes, changes, notes,

@@ -192,7 +192,7 @@ def check(
     if os.environ.get("GITHUB_ACTIONS"):
         # workflow commands are read from stdout; keep a machine format on stdout clean
         stream = sys.stdout if (format is CheckFormat.table or not to_stdout) else sys.stderr
-        for line in render.annotations(report):
+        for line in render.annotations(report, top):
             print(line, file=stream)
     if format is CheckFormat.table and to_stdout:
         from .report.table import print_check

@@ -143,3 +143,17 @@ def test_ci_snippets_are_valid(tmp_path):
         r = run(p, *args)
         assert r.returncode == 1, (line, r.stdout, r.stderr)  # the budget above is one MAC short
     assert (p / "costcalc.md").read_text().startswith("### ❌ costcalc check: FAILED")
+
+
+def test_github_warnings_point_at_the_layers_that_grew(tmp_path, cc):
+    from checkproject import TINY
+
+    p = make_project(tmp_path)
+    assert cc(p, "lock", "tiny.yaml").returncode == 0
+    # line 12: {name: head, conv: {out: 2, kernel: 1}}: 8*8*2*8 = 1,024 MACs, 2*8 + 2 = 18 params,
+    # 2*8*8 = 128 activations
+    p.joinpath("tiny.yaml").write_text(TINY + "  - {name: head, conv: {out: 2, kernel: 1}}\n")
+    r = cc(p, "check", env={"GITHUB_ACTIONS": "1"})
+    assert r.returncode == 1
+    assert ("::warning file=tiny.yaml,line=12,col=5,title=costcalc check::tiny.yaml: layer head "
+            "added against the lock: +18 params, +1,024 MACs, +128 activations") in r.stdout.splitlines()

@@ -249,11 +249,19 @@ def _escape_prop(s: str) -> str:
     return _escape_data(s).replace(":", "%3A").replace(",", "%2C")
 
 
-def annotations(report: CheckReport) -> list[str]:
-    """`::error file=...,line=...::` for every failure, `::notice` for decreased totals."""
+def annotations(report: CheckReport, top: int = TOP) -> list[str]:
+    """`::error file=...,line=...::` for every failure; `::warning` on the spec line of each of
+    the ``top`` layers that grew most against the lock; `::notice` for decreased totals."""
     lines = []
     for o in report.failures:
         lines.append(_command("error", record(o), failure_text(record(o))))
+    grown = [c for c in ranked_changes(report.changes) if c["status"] != "removed"
+             and any(v > 0 for v in c["delta"].values())]
+    for c in grown[:top]:
+        where = {"file": c["spec"], "line": c["line"], "column": c["column"]}
+        growth = ", ".join(f"{signed(v)} {LABEL[m]}" for m, v in c["delta"].items() if v)
+        lines.append(_command("warning", where, f"{c['spec']}: layer {c['path']} {c['status']} "
+                                                f"against the lock: {growth}"))
     for o in report.decreases:
         r = record(o)
         if r["path"] == "total":
