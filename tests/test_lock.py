@@ -46,7 +46,8 @@ def test_added_layer_shows_in_the_diff_and_fails(tmp_path, cc):
     d = json.loads(r.stdout)
     assert d["changes"] == [{"spec": "tiny.yaml", "path": "head", "status": "added", "before": None,
                              "after": {"params": 18, "macs": 1024, "activations": 128},
-                             "delta": {"params": 18, "macs": 1024, "activations": 128}}]
+                             "delta": {"params": 18, "macs": 1024, "activations": 128},
+                             "line": 12, "column": 5}]  # where head is written in the spec
     total_macs = next(f for f in d["failures"] if f["path"] == "total" and f["metric"] == "macs")
     # 25,344 + 1,024 = 26,368; 1,024 / 25,344 = 4.04%
     assert (total_macs["limit"], total_macs["actual"], total_macs["overshoot"]) == (25_344, 26_368, 1_024)
