@@ -186,6 +186,7 @@ def check(
 ):
     from .check import run_check
     from .report import check as render
+    from .report.table import check_table_text, print_check
 
     report = run_check(specs or (), budget=budget, lock=lock, tolerance=tolerance)
     to_stdout = output is None
@@ -195,13 +196,11 @@ def check(
         for line in render.annotations(report, top):
             print(line, file=stream)
     if format is CheckFormat.table and to_stdout:
-        from .report.table import print_check
-
         print_check(report, top, max_rows)
     else:
         text = {CheckFormat.json: render.check_json, CheckFormat.junit: render.check_junit,
                 CheckFormat.markdown: lambda r: render.check_markdown(r, top, max_rows),
-                CheckFormat.table: lambda r: _plain_table(r, top, max_rows)}[format](report)
+                CheckFormat.table: lambda r: check_table_text(r, top, max_rows)}[format](report)
         if to_stdout:
             sys.stdout.write(text)
         else:
@@ -210,18 +209,6 @@ def check(
             write_text_atomic(output, text, what="report")
             print(render.summary_line(report))
     raise typer.Exit(report.exit_code)
-
-
-def _plain_table(report, top, max_rows):
-    import io
-
-    from rich.console import Console
-
-    from .report.table import print_check
-
-    buf = io.StringIO()
-    print_check(report, top, max_rows, Console(file=buf, width=160, highlight=False, soft_wrap=False))
-    return buf.getvalue()
 
 
 @app.command(name="lock")
@@ -238,14 +225,9 @@ def lock_cmd(
     whose file is gone are dropped). Exit codes: 0 written, 2 usage or input error."""
     from .check import run_lock
 
-    done = run_lock(specs or (), lock=lock, update=update)
-    n = len(done["specs"])
-    b, l = done["blocks"], done["layers"]
-    print(f"{done['lock']}: {n} spec{'s' if n != 1 else ''}, {b} block instance{'s' if b != 1 else ''}, "
-          f"{l} layer{'s' if l != 1 else ''} locked")
-    for key in ("added", "changed", "dropped"):
-        for s in done[key]:
-            print(f"  {key} {s}" + (" (the spec file no longer exists)" if key == "dropped" else ""))
+    from .report.check import lock_summary
+
+    print(lock_summary(run_lock(specs or (), lock=lock, update=update)))
 
 
 def main(argv=None):

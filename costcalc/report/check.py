@@ -154,6 +154,17 @@ def changes_title(report: CheckReport, top: int = TOP) -> str:
             f"layer{'s' if n != 1 else ''}, largest |Δ MACs| first, then |Δ params|")
 
 
+def lock_summary(done: dict) -> str:
+    """What `costcalc lock` wrote (check.run_lock's result)."""
+    n, b, l = len(done["specs"]), done["blocks"], done["layers"]
+    lines = [f"{done['lock']}: {n} spec{'s' if n != 1 else ''}, {b} block instance{'s' if b != 1 else ''}, "
+             f"{l} layer{'s' if l != 1 else ''} locked"]
+    for key in ("added", "changed", "dropped"):
+        lines += [f"  {key} {s}" + (" (the spec file no longer exists)" if key == "dropped" else "")
+                  for s in done[key]]
+    return "\n".join(lines)
+
+
 # -- json -----------------------------------------------------------------------------------------
 
 def check_json(report: CheckReport) -> str:

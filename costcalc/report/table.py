@@ -121,3 +121,12 @@ def print_check(report, top: int = 10, max_rows: int = 50, out: Console | None =
             out.print(f"  {line}")
     for note in report.notes:
         out.print(f"note: {note}")
+
+
+def check_table_text(report, top: int = 10, max_rows: int = 50) -> str:
+    """print_check's output as plain text (for --output FILE)."""
+    import io
+
+    buf = io.StringIO()
+    print_check(report, top, max_rows, Console(file=buf, width=160, highlight=False, soft_wrap=False))
+    return buf.getvalue()
