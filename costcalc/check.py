@@ -51,7 +51,13 @@ def lock_source(ctx: Context):
     return ctx.lock.expectations(ctx.specs, ctx.explicit, ctx.project.tolerance) if ctx.lock else []
 
 
-SOURCES: list = [spec_budget_source, budgets_file_source, lock_source]
+def claims_source(ctx: Context):
+    from .claims import claims_for
+
+    return per_spec(claims_for)(ctx)
+
+
+SOURCES: list = [spec_budget_source, budgets_file_source, lock_source, claims_source]
 
 
 @dataclass

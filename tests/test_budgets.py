@@ -114,4 +114,4 @@ def test_readme_spec_budget_example_holds_on_googlenet(tmp_path, cc):
     r = cc(p, "check", "googlenet.yaml")
     # 6,998,552 params ≤ 7M; 1,582,671,872 MACs ≤ 1.6G; conv1 64*112*112*4 = 3,211,264 B ≤ 3.5Mi
     assert r.returncode == 0, r.stdout
-    assert "all 6 expectations hold (budget 6)" in r.stdout
+    assert "(budget 6" in r.stdout  # and the spec's own published claims, if any
