@@ -157,3 +157,19 @@ def test_github_warnings_point_at_the_layers_that_grew(tmp_path, cc):
     assert r.returncode == 1
     assert ("::warning file=tiny.yaml,line=12,col=5,title=costcalc check::tiny.yaml: layer head "
             "added against the lock: +18 params, +1,024 MACs, +128 activations") in r.stdout.splitlines()
+
+
+def test_check_evaluates_published_claims_with_budgets_and_lock(tmp_path, cc):
+    from checkproject import TINY
+
+    # total MACs 25,344: "25K" holds (rounded); "30K" does not, unless informational
+    claims = "claims:\n  - {scope: total, metric: macs, value: 25K}\n  - {scope: total, metric: macs, value: 30K%s}\n"
+    p = make_project(tmp_path, {"tiny.yaml": TINY + claims % ""})
+    assert cc(p, "lock", "tiny.yaml").returncode == 0
+    r = cc(p, "check", "-f", "json")
+    d = json.loads(r.stdout)
+    assert r.returncode == 1 and d["summary"].endswith("(lock 0 of 15, claim 1 of 2) on 1 spec")
+    assert [(f["kind"], f["written"], f["actual"], f["verdict"]) for f in d["failures"]] == [
+        ("claim", "30K", 25_344, "mismatch")]
+    p.joinpath("tiny.yaml").write_text(TINY + claims % ", informational: true")
+    assert cc(p, "check").returncode == 0
