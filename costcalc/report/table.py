@@ -148,13 +148,17 @@ def print_check(report, top: int = 10, max_rows: int = 50, out: Console | None =
     from .check import (CHANGE_HEADER, FAIL_HEADER, HINT, change_rows, changes_title,
                         decrease_lines, failure_rows, more_failures_text, summary_line)
 
-    out = out or console()
+    if out is None:
+        out = console()
+        if not sys.stdout.isatty():  # a CI log: let rows run to their natural width
+            out.width = max(out.width, 240)
     out.print(summary_line(report))
     if report.failures:
         out.print("failures:")
         table = Table(box=box.SIMPLE_HEAD)
-        for i, h in enumerate(FAIL_HEADER):
-            table.add_column(h, justify="right" if 4 <= i <= 6 else "left", overflow="fold")
+        for i, h in enumerate(FAIL_HEADER):  # only the path may fold, never a figure or place
+            table.add_column(h, justify="right" if 4 <= i <= 6 else "left", overflow="fold",
+                             no_wrap=h != "path")
         rows, hidden = failure_rows(report, max_rows)
         for row in rows:
             table.add_row(*row)
@@ -183,5 +187,5 @@ def check_table_text(report, top: int = 10, max_rows: int = 50) -> str:
     import io
 
     buf = io.StringIO()
-    print_check(report, top, max_rows, Console(file=buf, width=160, highlight=False, soft_wrap=False))
+    print_check(report, top, max_rows, Console(file=buf, width=240, highlight=False, soft_wrap=False))
     return buf.getvalue()
