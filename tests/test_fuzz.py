@@ -19,8 +19,10 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
+import json
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -61,24 +63,31 @@ COMMANDS = st.sampled_from([
 ])
 
 
-def run(args) -> tuple:
+def run(args, cwd=None) -> tuple:
     """(exit code, stdout, stderr) of costcalc.cli.main(args), in-process."""
     out, err = io.StringIO(), io.StringIO()
     code = 0
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            main(list(args))
-        except SystemExit as exc:
-            code = exc.code
+    old_cwd, github = os.getcwd(), os.environ.pop("GITHUB_ACTIONS", None)  # no CI annotations
+    try:
+        os.chdir(cwd or old_cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                main(list(args))
+            except SystemExit as exc:
+                code = exc.code
+    finally:
+        os.chdir(old_cwd)
+        if github is not None:
+            os.environ["GITHUB_ACTIONS"] = github
     return code, out.getvalue(), err.getvalue()
 
 
-def check(content, args):
-    """Write content to the fuzzed spec file, run costcalc, and assert the property."""
+def check(content, args, path=SPEC, cwd=None):
+    """Write content to the fuzzed file (path), run costcalc, and assert the property."""
     mode = "wb" if isinstance(content, bytes) else "w"
-    with open(SPEC, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as fh:
+    with open(path, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as fh:
         fh.write(content)
-    code, out, err = run(args)
+    code, out, err = run(args, cwd)
     head = content[:3000] if isinstance(content, str) else content[:300]
     assert code in (0, 1, 2), f"exit {code}\nstderr: {err[-3000:]}\nspec:\n{head}"
     assert "Traceback" not in err, err
@@ -86,7 +95,8 @@ def check(content, args):
     if code == 2:
         assert len(lines) == 1 and lines[0].startswith("costcalc: error: "), \
             f"stderr is not one error line:\n{err}\nspec:\n{head}"
-        assert f"error: {SPEC}" in lines[0], f"the error does not name the file: {lines[0]}"
+        if path == SPEC:
+            assert f"error: {SPEC}" in lines[0], f"the error does not name the file: {lines[0]}"
         event(f"exit 2: {_kind_of_error(lines[0])}")
     else:
         event(f"exit {code}")
@@ -98,7 +108,8 @@ def check(content, args):
 
 def _kind_of_error(line: str) -> str:
     """The message's gist for hypothesis statistics: location, layer and values removed."""
-    text = line.split(SPEC, 1)[-1]
+    text = line[len("costcalc: error: "):]
+    text = text.split(SPEC, 1)[-1] if SPEC in text else text.split(": ", 1)[-1]  # the file goes
     text = re.sub(r"^[:0-9]*\s*(layer '[^']*': )?", "", text)
     return re.sub(r"'[^']*'|\d+", "_", text)[:50]
 
@@ -327,6 +338,37 @@ YAML_TREES = st.recursive(
        args=COMMANDS)
 def test_fuzz_random_yaml_text_and_bytes(content, args):
     check(content, args)
+
+
+# the files `costcalc check` and `costcalc lock` read beside the specs: a copy of this
+# repository's project (specs, budgets, lock, claims, pyproject) in a temporary directory
+PROJECT = os.path.join(_DIR, "project")
+PROJECT_FILES = ["costcalc.lock", "costcalc-budgets.yaml", "specs/googlenet.claims.yaml"]
+shutil.copytree(ROOT / "specs", os.path.join(PROJECT, "specs"))
+for _name in ("costcalc.lock", "costcalc-budgets.yaml", "pyproject.toml"):
+    shutil.copy(ROOT / _name, PROJECT)
+ORIGINALS = {name: (Path(PROJECT) / name).read_text() for name in PROJECT_FILES}
+
+
+@FUZZ
+@given(data=st.data(), target=st.sampled_from(PROJECT_FILES),
+       args=st.sampled_from([["check", "-f", "json"], ["check"], ["check", "specs/reduced.yaml", "-f", "json"],
+                             ["lock", "--update"]]))
+def test_fuzz_lock_budget_and_claims_files(data, target, args):
+    for name, text in ORIGINALS.items():  # every example starts from the shipped files
+        Path(PROJECT, name).write_text(text)
+    text = ORIGINALS[target]
+    if data.draw(st.booleans(), label="as data"):
+        loads, dumps = (json.loads, lambda d: json.dumps(d, indent=1)) if target.endswith(".lock") else \
+            (yaml.safe_load, dump)
+        doc = loads(text)
+        for _ in range(data.draw(st.integers(1, 3), label="mutations")):
+            mutate(doc, data)
+        text = dumps(doc)
+    else:
+        for _ in range(data.draw(st.integers(1, 3), label="edits")):
+            text = edit_text(text, data)
+    check(text, args, path=os.path.join(PROJECT, target), cwd=PROJECT)
 
 
 def test_the_property_catches_an_internal_error(monkeypatch):

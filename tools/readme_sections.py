@@ -149,7 +149,7 @@ def check_markdown() -> str:
 def error_example() -> str:
     import subprocess
 
-    spec = "specs/errors/kernel_too_large.yaml"
+    spec = "examples/errors/kernel_too_large.yaml"
     r = subprocess.run([sys.executable, "-m", "costcalc", "analyze", spec], cwd=ROOT,
                        capture_output=True, text=True)
     if r.returncode != 2 or r.stderr.count("\n") != 1:
