@@ -489,6 +489,27 @@ def test_figures_at_max_int_are_counted_exactly(tmp_path):
     assert d["totals"]["macs"] == 1_329_227_995_784_915_872_903_807_060_280_344_576
 
 
+def test_verify_refuses_tensors_torch_cannot_hold(tmp_path):
+    n = 2**40
+    path = tmp_path / "v.yaml"
+    path.write_text(f"input: [{n}, 1, 1]\nlayers:\n  - {{name: c, conv: {{out: {n}, kernel: 1, bias: false}}}}\n")
+    code, _, err = run("verify", path)
+    # the weight has 2**40 * 2**40 = 2**80 elements: torch counts a tensor's bytes in an int64
+    assert code == 2 and err == (
+        f"costcalc: error: {path}:3:5: layer 'c': too large to verify: its weight has "
+        "1,208,925,819,614,629,174,706,176 elements, over torch's limit of 2**60 per tensor; "
+        "the analytic counts are exact\n")
+
+
+def test_verify_of_a_model_larger_than_memory_runs_on_the_meta_device(tmp_path):
+    path = tmp_path / "big.yaml"
+    # 3*100000*100000 float32 inputs alone would be 120 GB
+    path.write_text("input: [3, 100000, 100000]\nlayers:\n  - {conv: {out: 64, kernel: 3}}\n")
+    code, out, err = run("verify", path)
+    assert code == 0, err
+    assert "fvcore not run" in out and "agree exactly with FlopCounterMode" in out
+
+
 def test_layer_limit(error, tmp_path, monkeypatch):
     assert expand.MAX_LAYERS == 100_000
     assert error(C3 + "layers:\n  - {name: r, relu: , repeat: 100001}\n") == \
