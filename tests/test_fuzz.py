@@ -48,6 +48,8 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, print_blob=True,
 
 _DIR = tempfile.mkdtemp(prefix="costcalc-fuzz-")
 SPEC = os.path.join(_DIR, "fuzzed.yaml")
+for _p in SHIPPED + sorted((ROOT / "specs").glob("*.claims.yaml")):  # files a spec may name beside it
+    shutil.copy(_p, _DIR)
 
 # -- the property --------------------------------------------------------------------------
 
@@ -60,6 +62,8 @@ COMMANDS = st.sampled_from([
     ["analyze", SPEC, "--depth", "1", "--convention", "flops"],
     ["compare", str(ROOT / "specs" / "naive.yaml"), SPEC, "-f", "json"],
     ["compare", SPEC, str(ROOT / "specs" / "reduced.yaml")],
+    ["table", SPEC],  # the Table-1 report: reads blocks' table: entries and claims
+    ["table", SPEC, "-f", "json"],
 ])
 
 
@@ -368,7 +372,13 @@ def test_fuzz_lock_budget_and_claims_files(data, target, args):
     else:
         for _ in range(data.draw(st.integers(1, 3), label="edits")):
             text = edit_text(text, data)
-    check(text, args, path=os.path.join(PROJECT, target), cwd=PROJECT)
+    before = dict(ORIGINALS, **{target: text})  # as check() leaves them before costcalc runs
+    code = check(text, args, path=os.path.join(PROJECT, target), cwd=PROJECT)
+    after = {name: Path(PROJECT, name).read_text() for name in PROJECT_FILES}
+    if code != 0:  # a failed run changes nothing on disk
+        assert after == before
+    elif args[0] == "lock":  # a rewritten lock is whole
+        assert json.loads(after["costcalc.lock"])["costcalc-lock"] == 1
 
 
 def test_the_property_catches_an_internal_error(monkeypatch):
