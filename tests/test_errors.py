@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -85,25 +86,35 @@ def test_directory(tmp_path):
 def test_permission_denied_is_a_real_os_refusal(tmp_path):
     """A file its reader may not open. Root may open anything, so as root a child process
     imports costcalc, then drops to the 'nobody' user (65534) before reading the file."""
-    folder = tmp_path / "open"
-    folder.mkdir()
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(dir="/tmp"))  # /tmp is open to everyone; pytest's tmp_path is not
+    folder.chmod(0o755)  # so the only refusal is the file's own mode
     spec = folder / "locked.yaml"
     spec.write_text(C3 + "layers: [relu]\n")
     spec.chmod(0)
-    for p in (tmp_path, folder):
-        p.chmod(0o755)
-    code = ("import os, sys, costcalc.cli, costcalc.results\n"
+    code = ("import os, sys, costcalc, costcalc.cli, costcalc.results\n"
             "if os.geteuid() == 0:\n"
             "    try:  # a first run imports every module while they can still be read\n"
             "        costcalc.cli.main(['analyze', 'specs/gap_head.yaml', '-f', 'json'])\n"
             "    except SystemExit:\n        pass\n"
             "    os.setgid(65534); os.setuid(65534)\n"
             "sys.stdout.flush(); sys.stdout = open(os.devnull, 'w')\n"
-            "costcalc.cli.main(['analyze', sys.argv[1]])\n")
+            "try:  # the library\n"
+            "    costcalc.analyze(sys.argv[1])\n"
+            "except costcalc.errors.CostcalcError as exc:\n"
+            "    print('library:', exc, file=sys.stderr)\n"
+            "costcalc.cli.main(['analyze', sys.argv[1]])  # the command line\n")
     r = subprocess.run([sys.executable, "-c", code, str(spec)], cwd=ROOT, capture_output=True,
                        text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    spec.unlink()
+    folder.rmdir()
+    library, cli = r.stderr.splitlines()
+    assert library == f"library: {spec}: permission denied"
+    # the command line's argument parser (click) sees it first: one line, exit 2 all the same
     assert r.returncode == 2, r.stderr
-    assert r.stderr == f"costcalc: error: {spec}: permission denied\n"
+    assert cli == (f"costcalc: error: Invalid value for 'specs': path '{spec}' is not readable. "
+                   "(see 'costcalc analyze --help')")
 
 
 def test_empty_and_comment_only(error):
@@ -568,6 +579,18 @@ def test_spec_names_are_not_rich_markup(tmp_path, name):
     assert code == 0 and err == "" and f"{name}: input 3×8×8" in out
     code, out, err = run("compare", path, path)
     assert code == 0 and err == "" and name in out
+
+
+@pytest.mark.parametrize("toml,message", [
+    ("tool = 5\n", "no specs: name SPEC files"),  # not a table: no [tool.costcalc] config
+    ("[tool]\ncostcalc = 5\n", "pyproject.toml: [tool.costcalc] must be a table"),
+    ("[tool.costcalc\n", "pyproject.toml: TOML: "),
+])
+def test_bad_pyproject_config(tmp_path, monkeypatch, toml, message):
+    (tmp_path / "pyproject.toml").write_text(toml)
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run("check")
+    assert code == 2 and err.count("\n") == 1 and err.startswith(f"costcalc: error: {message}"), err
 
 
 # -- the command line ---------------------------------------------------------------------------------
