@@ -204,7 +204,7 @@ def read_text(path: str, what: str = "spec") -> str:
     except OSError as exc:
         raise CostcalcError(f"cannot read: {exc.strerror or exc}", file=path) from None
     if b"\x00" in data:
-        raise CostcalcError("binary file (contains NUL bytes), not YAML", file=path)
+        raise CostcalcError(f"binary file (contains NUL bytes), not a {what} file", file=path)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

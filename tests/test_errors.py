@@ -127,9 +127,9 @@ def test_not_utf8(error):
 
 
 def test_binary(error):
-    assert error(b"\x89PNG\r\n\x1a\n\x00\x00") == "F: binary file (contains NUL bytes), not YAML"
+    assert error(b"\x89PNG\r\n\x1a\n\x00\x00") == "F: binary file (contains NUL bytes), not a spec file"
     # UTF-16 text is binary to a UTF-8 reader: it holds NUL bytes
-    assert error((C3 + "layers: [relu]\n").encode("utf-16")) == "F: binary file (contains NUL bytes), not YAML"
+    assert error((C3 + "layers: [relu]\n").encode("utf-16")) == "F: binary file (contains NUL bytes), not a spec file"
 
 
 def test_file_over_the_size_limit(error, tmp_path):
@@ -556,6 +556,19 @@ def test_adaptive_pool_of_a_huge_output_answers_at_once(tmp_path):
     d, _ = analyze_ok(tmp_path, f"input: [1, 7, 7]\nlayers:\n  - {{adaptive_avgpool: {{out: {n}}}}}\n")
     # per axis: 7 + 2**40 - gcd(2**40, 7) = 2**40 + 6; one op per window element
     assert d["totals"]["elementops"] == (n + 6) ** 2
+
+
+# -- lock and budgets files (tests/test_lock.py and tests/test_budgets.py hold the rest) ---------
+
+def test_truncated_budgets_and_binary_lock(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("s.yaml").write_text(C3 + "layers: [relu]\n")
+    Path("b.yaml").write_text("s.yaml:\n  total: {params: 7M, ma")  # cut off mid-entry
+    code, _, err = run("check", "s.yaml", "--budget", "b.yaml")
+    assert code == 2 and err == "costcalc: error: b.yaml:3:1: YAML: did not find expected ',' or '}'\n"
+    Path("l.lock").write_bytes(b"\x00\x01")
+    code, _, err = run("check", "s.yaml", "--lock", "l.lock")
+    assert code == 2 and err == "costcalc: error: l.lock: binary file (contains NUL bytes), not a lock file\n"
 
 
 # -- text from the spec stays text -------------------------------------------------------------
