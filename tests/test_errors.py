@@ -571,6 +571,21 @@ def test_truncated_budgets_and_binary_lock(tmp_path, monkeypatch):
     assert code == 2 and err == "costcalc: error: l.lock: binary file (contains NUL bytes), not a lock file\n"
 
 
+@pytest.mark.parametrize("metrics", [["macs", "activations"], ["params", "macs", "activations", "flops"]])
+def test_lock_with_other_metrics_is_corrupt(tmp_path, monkeypatch, metrics):
+    """Found by fuzzing: a lock listing fewer metrics passed, then check crashed (KeyError)."""
+    monkeypatch.chdir(tmp_path)
+    Path("s.yaml").write_text(C3 + "layers: [relu]\n")
+    assert run("lock", "s.yaml")[0] == 0
+    lock = json.loads(Path("costcalc.lock").read_text())
+    lock["metrics"] = metrics
+    Path("costcalc.lock").write_text(json.dumps(lock))
+    code, _, err = run("check", "-f", "json")
+    assert code == 2 and err == ("costcalc: error: costcalc.lock: corrupt lock: 'metrics' must be params, "
+                                 "macs, activations; restore it from version control or rewrite it with "
+                                 "`costcalc lock --update`\n")
+
+
 # -- text from the spec stays text -------------------------------------------------------------
 
 @pytest.mark.parametrize("key", ["\\r", "\\u2028", "\\x0b", "a\\nb"])
