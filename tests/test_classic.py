@@ -1,5 +1,8 @@
 """The classic networks GoogLeNet measures itself against (specs/classic/): exact figures by hand
 arithmetic from each paper, and an exact match with the real PyTorch model."""
+import json
+from fractions import Fraction
+
 import pytest
 import torch
 from fvcore.nn import FlopCountAnalysis
@@ -178,95 +181,58 @@ def test_matches_torch(name):
     assert counter.get_total_flops() == 2 * r.totals["macs"]
 
 
-# -- cross-model claims (specs/googlenet.claims.yaml, specs/googlenet_table1.claims.yaml) --------
-# costcalc.claims (the claims loader) is not in this branch yet: these tests read the claims
-# files with yaml and build the Expectation objects themselves, then judge them with
-# costcalc.expect. Switch to the real loader once it is merged.
+# -- cross-model claims (in specs/googlenet.claims.yaml; googlenet_table1.yaml includes it) -------
 
-from fractions import Fraction  # noqa: E402
-
-import yaml  # noqa: E402
-
+from costcalc.claims import claim_outcomes  # noqa: E402
 from costcalc.expect import Expectation, evaluate, read_written  # noqa: E402
 
 GOOGLENET = SPECS / "googlenet.yaml"
 TABLE1 = SPECS / "googlenet_table1.yaml"
 
 
-def table1_variant() -> dict:
-    """googlenet.yaml with Table 1's conv1: 7x7/2 depthwise 3->24 (groups 3), then 1x1 24->64."""
-    doc = yaml.safe_load(GOOGLENET.read_text())
-    names = [l.get("name") if isinstance(l, dict) else None for l in doc["layers"]]
-    i = names.index("conv1")
-    doc["layers"][i:i + 1] = [
-        {"name": "conv1_dw", "conv": {"out": 24, "kernel": 7, "stride": 2, "pad": 3, "groups": 3}},
-        {"name": "conv1", "conv": {"out": 64, "kernel": 1}},
-    ]
-    doc["name"] = "googlenet_table1"
-    return doc
+def whole_model_claims(spec):
+    """The outcomes of a spec's claims on the whole model (ratios and totals), by metric."""
+    out = claim_outcomes(costcalc.analyze(spec))
+    return {o.expectation.metric: o for o in out if o.expectation.scope == "total"}
 
 
-def results(path):
-    path = str(path)
-    if path == str(TABLE1) and not TABLE1.exists():
-        return costcalc.analyze(table1_variant())
-    return costcalc.analyze(path)
-
-
-def expectations(claims_file, spec):
-    """The claims of a <stem>.claims.yaml file as Expectations on ``spec`` (agreed schema)."""
-    out = []
-    for c in yaml.safe_load(claims_file.read_text())["claims"]:
-        value, precision, inverse = read_written(c["value"], c.get("k", 1000))
-        ratio = None
-        if "ratio" in c:
-            ratio = tuple(str(spec) if p == "self" else str(claims_file.parent / p) for p in c["ratio"])
-        out.append(Expectation(rule=c.get("rule", "claim"), spec=str(spec), scope=c.get("scope", "total"),
-                               metric=c["metric"], value=value, text=str(c["value"]),
-                               tolerance=Fraction(c.get("tolerance", 0)), precision=precision,
-                               source=c.get("source", ""), note=c.get("note", ""),
-                               informational=c.get("informational", False), ratio=ratio,
-                               inverse=inverse))
-    return out
-
-
-def test_table1_variant_totals():
-    r = results(TABLE1)
-    # conv1: depthwise 7*7*1*24 = 1,176 + pointwise 24*64 = 1,536 -> 2,712 weights ("2.7K")
-    assert r.layer("conv1_dw").weights + r.layer("conv1").weights == 2_712
+def test_table1_variant_conv1():
+    r = costcalc.analyze(TABLE1)
+    conv1 = r.scope_totals()["conv1"]
+    # depthwise 7*7*1*24 = 1,176 + pointwise 24*64 = 1,536 -> 2,712 weights ("2.7K")
+    assert conv1["weights"] == 2_712
     # 112*112*24*49 = 14,751,744 + 112*112*24*64 = 19,267,584 -> 34,019,328 MACs ("34M")
-    assert r.layer("conv1_dw").macs + r.layer("conv1").macs == 34_019_328
+    assert conv1["macs"] == 34_019_328
     # dense conv1: 112*112*64*3*49 = 118,013,952, so 1,582,671,872 - 118,013,952 + 34,019,328
     assert r.totals["macs"] == 1_498_677_248
 
 
-def test_twelve_times_fewer_parameters_than_alexnet():
-    [twelve, _] = expectations(SPECS / "googlenet.claims.yaml", GOOGLENET)
-    [o] = evaluate([twelve], results)
-    # params(googlenet) / params(alexnet) = 6,998,552 / 60,965,224, i.e. 1/8.71, not 1/12
-    assert o.computed == Fraction(6_998_552, 60_965_224)
-    assert round(float(1 / o.computed), 2) == 8.71
+@pytest.mark.parametrize("spec,params", [(GOOGLENET, 6_998_552), (TABLE1, 6_991_880)])
+def test_twelve_times_fewer_parameters_than_alexnet(spec, params):
+    o = whole_model_claims(spec)["params"]
+    # params(googlenet) / params(alexnet), read against "1/12": 60,965,224 / 6,998,552 = 8.71
+    # (dense), 60,965,224 / 6,991,880 = 8.72 (Table-1 variant: 6,672 fewer conv1 params)
+    assert o.expectation.ratio[1].endswith("classic/alexnet_2012.yaml")
+    assert o.computed == Fraction(params, 60_965_224)
+    assert round(float(1 / o.computed), 2) in (8.71, 8.72)
     assert o.verdict == "mismatch"
-    assert "1.38× too high" in o.detail  # 12 / 8.711 = 1.378
-    assert o.passed  # informational: shown, never fails check
-    assert "5M" in o.expectation.note or "5 million" in o.expectation.note
+    assert "1.38× too high" in o.detail  # 12 / 8.71 = 1.378
+    assert o.passed and o.expectation.informational  # shown, never fails check
+    assert "5 million" in o.expectation.note
     # 12x would fit a GoogLeNet of 60,965,224 / 12 = 5,080,435 params
     assert 60_965_224 // 12 == 5_080_435
 
 
 def test_budget_of_one_and_a_half_billion_multiply_adds():
-    [_, dense_budget] = expectations(SPECS / "googlenet.claims.yaml", GOOGLENET)
-    [variant_budget] = expectations(SPECS / "googlenet_table1.claims.yaml", TABLE1)
-    dense, variant = evaluate([dense_budget, variant_budget], results)
+    dense, variant = whole_model_claims(GOOGLENET)["macs"], whole_model_claims(TABLE1)["macs"]
+    assert dense.expectation.rule == variant.expectation.rule == "max"
     # an upper bound: 1,582,671,872 > 1,500,000,000 by 82,671,872 (+5.51%)
-    assert dense.expectation.rule == "max"
     assert dense.computed == 1_582_671_872 and dense.verdict == "over"
     assert "+82,671,872 (+5.51%)" in dense.detail
     assert dense.passed  # informational: the paper's own text describes the dense conv1
     # 1,498,677,248 <= 1,500,000,000, by 1,322,752 (-0.09%)
     assert variant.computed == 1_498_677_248 and variant.verdict == "ok" and variant.passed
     assert "1,322,752 (-0.09%)" in variant.detail.replace("−", "-")
-    assert not variant_budget.informational
 
 
 def test_budget_read_as_a_written_figure_would_hide_the_overrun():
@@ -276,13 +242,21 @@ def test_budget_read_as_a_written_figure_would_hide_the_overrun():
     def claim(spec):
         value, precision, _ = read_written("1.5B")
         return Expectation("claim", str(spec), "total", "macs", value, "1.5B", precision=precision)
-    dense, variant = evaluate([claim(GOOGLENET), claim(TABLE1)], results)
+    dense, variant = evaluate([claim(GOOGLENET), claim(TABLE1)], costcalc.analyze)
     assert dense.verdict == "truncated" and dense.passed
     assert variant.verdict == "rounded"
 
 
 def test_a_budget_that_is_not_informational_fails_when_over():
-    [_, dense_budget] = expectations(SPECS / "googlenet.claims.yaml", GOOGLENET)
-    dense_budget.informational = False
-    [o] = evaluate([dense_budget], results)
+    e = whole_model_claims(GOOGLENET)["macs"].expectation
+    e.informational = False
+    [o] = evaluate([e], costcalc.analyze)
     assert o.verdict == "over" and not o.passed
+
+
+def test_table_shows_the_cross_model_verdicts(cli):
+    r = cli("table", GOOGLENET, "--format", "json")
+    assert r.returncode == 0, r.stderr
+    claims = {c["metric"]: c for c in json.loads(r.stdout)["claims"]}
+    assert claims["params"]["verdict"] == "mismatch" and claims["params"]["informational"]
+    assert claims["macs"]["verdict"] == "over" and claims["macs"]["rule"] == "max"
