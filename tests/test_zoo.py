@@ -6,12 +6,11 @@ https://pytorch.org/vision/stable/models.html), hand arithmetic, and fvcore / Fl
 run on the PyTorch model built from the spec.
 """
 import re
-from pathlib import Path
 
 import pytest
 
 import costcalc
-from conftest import SPECS
+from conftest import SPECS, measured
 from costcalc.graph import build_graph
 
 ZOO = SPECS / "zoo"
@@ -198,58 +197,18 @@ class TestGoogLeNetTorchvision:
         assert [n.args["p"] for n in g.nodes if n.kind.name == "dropout"] == [0.2]
 
 
-# -- against the real PyTorch model built from each spec -------------------------------------
+# -- costcalc verify: the PyTorch model built from each spec, layer by layer ------------------
 
-@pytest.fixture(scope="module")
-def torch_runs():
-    """Per spec: the model, its per-layer outputs, fvcore's and FlopCounterMode's counts."""
-    cache = {}
-
-    def run(spec):
-        if spec not in cache:
-            import logging
-
-            import torch
-            from fvcore.nn import FlopCountAnalysis
-            from torch.utils.flop_counter import FlopCounterMode
-
-            from costcalc.torchmodel import build_model, example_input
-
-            g = build_graph(ZOO / spec)
-            # zero weights instead of a random init (faster); the counts do not depend on values
-            model, x = build_model(g, device="meta").to_empty(device="cpu"), example_input(g)
-            for t in [*model.parameters(), *model.buffers()]:
-                t.detach().zero_()
-            with torch.no_grad():
-                with FlopCounterMode(display=False) as fcm:
-                    outputs = {k: tuple(v.shape[1:]) for k, v in model(x, return_all=True).items()}
-                logging.disable(logging.WARNING)
-                try:
-                    fv = FlopCountAnalysis(model, x)
-                    fv.unsupported_ops_warnings(False)
-                    fv.uncalled_modules_warnings(False)
-                    fv_total, fv_modules = fv.total(), fv.by_module()
-                finally:
-                    logging.disable(logging.NOTSET)
-            cache[spec] = dict(
-                params=sum(p.numel() for p in model.parameters()), outputs=outputs,
-                fcm_total=fcm.get_total_flops(),
-                fcm_modules={k: sum(v.values()) for k, v in fcm.get_flop_counts().items()},
-                fv_total=fv_total, fv_modules=fv_modules)
-        return cache[spec]
-    return run
-
-
+@pytest.mark.parametrize("convention", ["macs", "flops", "fvcore"])
 @pytest.mark.parametrize("spec", ZOO_SPECS)
-def test_matches_pytorch_layer_by_layer(spec, torch_runs):
-    t = torch_runs(spec)
-    macs = costcalc.analyze(ZOO / spec)
-    fv = costcalc.analyze(ZOO / spec, convention="fvcore")
-    assert t["params"] == macs.totals["params"]
-    assert t["fcm_total"] == 2 * macs.totals["macs"]
-    assert t["fv_total"] == fv.totals["ops"]
-    for layer, fv_layer in zip(macs.layers, fv.layers):
-        module = layer.name.replace("/", ".")
-        assert t["outputs"][layer.name] == layer.output, layer.name
-        assert t["fcm_modules"].get("SpecModel." + module, 0) == 2 * layer.macs, layer.name
-        assert t["fv_modules"].get(module, 0) == fv_layer.ops, layer.name
+def test_costcalc_verify_agrees_exactly(spec, convention):
+    from costcalc.results import analyze
+    from costcalc.verify import check_model
+
+    graph, m = measured(ZOO / spec)  # shared with test_verify: each model is traced once
+    c = check_model(analyze(graph, convention=convention), m)
+    assert m.fvcore_total is not None, c.fvcore_note  # fvcore really ran
+    assert [l.name for l in c.mismatches] == []  # shapes, params, FlopCounterMode, fvcore
+    assert c.ok
+    assert c.totals["torch"]["params"] == PUBLISHED[spec][0]  # the real model's numel
+    assert c.totals["flopcounter"]["raw"] == 2 * c.totals["analytic"]["conv_linear_macs"]
