@@ -51,6 +51,19 @@ def test_macs_round_to_torchvision_published_ops(spec):
 
 
 @pytest.mark.parametrize("spec", ZOO_SPECS)
+def test_spec_states_torchvision_figures_as_claims(spec):
+    from costcalc.claims import claim_outcomes
+
+    out = {o.expectation.metric: o for o in claim_outcomes(costcalc.analyze(ZOO / spec))}
+    assert set(out) == {"params", "macs"}
+    assert out["macs"].verdict == "rounded" and out["macs"].passed
+    if spec == "inception_v3.yaml":  # published with the AuxLogits head, which is left out
+        assert out["params"].verdict == "mismatch" and out["params"].expectation.informational
+    else:
+        assert out["params"].verdict == "exact" and out["params"].computed == PUBLISHED[spec][0]
+
+
+@pytest.mark.parametrize("spec", ZOO_SPECS)
 def test_spec_is_short(spec):
     assert len((ZOO / spec).read_text().splitlines()) <= 150
 
