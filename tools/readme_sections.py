@@ -145,6 +145,21 @@ def check_markdown() -> str:
     return "````markdown\n" + check_demo()["markdown"][0].rstrip() + "\n````"
 
 
+@section("zoo")
+def zoo_table() -> str:
+    import json
+
+    specs = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "specs" / "zoo").glob("*.yaml"))
+    runs = {conv: json.loads(costcalc("analyze", *specs, "--format", "json", "--convention", conv))["models"]
+            for conv in ("macs", "fvcore")}
+    lines = ["| model | spec | input | params | MACs | fvcore flops |", "|---|---|---|---:|---:|---:|"]
+    for m, f in zip(runs["macs"], runs["fvcore"]):
+        t = m["totals"]
+        lines.append(f"| {m['name']} | `{m['file']}` | {'×'.join(map(str, m['input']))} | "
+                     f"{t['params']:,} | {t['ops']:,} | {f['totals']['ops']:,} |")
+    return "\n".join(lines)
+
+
 def render(text: str) -> str:
     for name, fn in SECTIONS.items():
         pattern = re.compile(rf"(<!-- BEGIN costcalc:{name} -->\n).*?(<!-- END costcalc:{name} -->)", re.S)
