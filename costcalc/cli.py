@@ -62,6 +62,19 @@ def _main(debug: bool = typer.Option(False, "--debug", help="show the traceback 
         _state["debug"] = True
 
 
+def _spec_args(paths):
+    """The spec files among command-line paths; claims files are skipped with a note."""
+    if not paths:
+        return paths
+    from .spec import split_claims_files
+
+    specs, skipped = split_claims_files(paths)
+    for p in skipped:
+        print(f"costcalc: note: skipped {p}: a claims file, read with the spec beside it",
+              file=sys.stderr)
+    return specs
+
+
 def _analyze_all(specs, convention, batch, dtype):
     from .results import analyze
 
@@ -85,7 +98,7 @@ def analyze(
     dtype: Optional[str] = DtypeOpt,
 ):
     """Per-layer params, MACs, element ops and activations, with block subtotals and totals."""
-    results = _analyze_all(specs, convention, batch, dtype)
+    results = _analyze_all(_spec_args(specs), convention, batch, dtype)
     from .claims import claim_outcomes
 
     claims = [claim_outcomes(r) for r in results]
@@ -122,6 +135,7 @@ def compare(
     dtype: Optional[str] = DtypeOpt,
 ):
     """Totals side by side, with ratios against the first spec and a per-path diff."""
+    specs = _spec_args(specs)
     if len(specs) < 2:
         raise CostcalcError("compare needs two or more spec files")
     from .compare import compare as build
@@ -204,7 +218,7 @@ def verify(
     Exit 0 when everything agrees exactly, 1 on any mismatch, 2 on bad input."""
     from .verify import report_dict, verify as run
 
-    checks = run([str(s) for s in specs], convention=convention.value, batch=batch,
+    checks = run([str(s) for s in _spec_args(specs)], convention=convention.value, batch=batch,
                  fvcore_limit=fvcore_limit << 20)
     if format is CompareFormat.json:
         from .report.text import to_json
@@ -262,7 +276,7 @@ def check(
     from .report import check as render
     from .report.table import check_table_text, print_check
 
-    report = run_check(specs or (), budget=budget, lock=lock, tolerance=tolerance)
+    report = run_check(_spec_args(specs) or (), budget=budget, lock=lock, tolerance=tolerance)
     to_stdout = output is None
     if os.environ.get("GITHUB_ACTIONS"):
         # workflow commands are read from stdout; keep a machine format on stdout clean
@@ -301,7 +315,7 @@ def lock_cmd(
 
     from .report.check import lock_summary
 
-    print(lock_summary(run_lock(specs or (), lock=lock, update=update)))
+    print(lock_summary(run_lock(_spec_args(specs) or (), lock=lock, update=update)))
 
 
 def main(argv=None):

@@ -524,7 +524,7 @@ def test_verify_of_a_model_larger_than_memory_runs_on_the_meta_device(tmp_path):
 def test_layer_limit(error, tmp_path, monkeypatch):
     assert expand.MAX_LAYERS == 100_000
     assert error(C3 + "layers:\n  - {name: r, relu: , repeat: 100001}\n") == \
-        "F:3:23: layer 'r': 'repeat' must be a whole number from 1 to 100,000, not 100001"
+        "F:3:23: layer 'r': 'repeat' must be a whole number from 0 to 100,000, not 100001"
     monkeypatch.setattr(expand, "MAX_LAYERS", 10)  # the same check at a size a test can afford
     assert error(BLOCK + "layers:\n  - {name: s, block: unit, args: [2], repeat: 5}\n"
                          "  - {name: t, block: unit, args: [2], repeat: 6}\n") == \
