@@ -284,7 +284,7 @@ def test_unknown_argument_suggests(error):
 def test_unknown_layer_and_block_keys(error):
     text = C3 + "layers:\n  - {name: a, relu: , form: input}\n"
     assert error(text) == (f"{at(text, 'form')}: layer 'a': unknown key 'form' (did you mean 'from'?) (a layer "
-                           "has name, from, repeat, label, block, args and one kind; arguments go inside the "
+                           "has name, from, repeat, when, label, block, args and one kind; arguments go inside the "
                            "kind's mapping)")
     assert error(C3 + "blocks:\n  b: {layer: [relu]}\nlayers: [relu]\n").startswith(
         "F:3:7: block 'b': unknown key 'layer' (did you mean 'layers'?)")

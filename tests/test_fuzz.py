@@ -34,11 +34,11 @@ from hypothesis import strategies as st
 from costcalc import kinds
 from costcalc.cli import main
 from costcalc.expand import ENTRY_KEYS
-from costcalc.spec import TOP_KEYS
+from costcalc.spec import TOP_KEYS, spec_files
 
 ROOT = Path(__file__).resolve().parent.parent
-SHIPPED = sorted((ROOT / "specs").glob("*.yaml"))
-TEXTS = {p.name: p.read_text() for p in SHIPPED}
+SHIPPED = spec_files(ROOT / "specs")  # every shipped spec, in subfolders too (claims files apart)
+TEXTS = {p.relative_to(ROOT / "specs").as_posix(): p.read_text() for p in SHIPPED}
 DOCS = {name: yaml.safe_load(text) for name, text in TEXTS.items()}
 
 EXAMPLES = int(os.environ.get("COSTCALC_FUZZ_EXAMPLES", "100"))
@@ -47,9 +47,8 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, print_blob=True,
                                        HealthCheck.filter_too_much])
 
 _DIR = tempfile.mkdtemp(prefix="costcalc-fuzz-")
+shutil.copytree(ROOT / "specs", _DIR, dirs_exist_ok=True)  # the files a spec may name beside it
 SPEC = os.path.join(_DIR, "fuzzed.yaml")
-for _p in SHIPPED + sorted((ROOT / "specs").glob("*.claims.yaml")):  # files a spec may name beside it
-    shutil.copy(_p, _DIR)
 
 # -- the property --------------------------------------------------------------------------
 
@@ -294,6 +293,9 @@ def layer_entry(draw, names, block_names, params):
                                        st.lists(st.sampled_from(names + ["input"]), max_size=2)))
     if draw(st.integers(0, 7)) == 0:
         entry["repeat"] = draw(st.sampled_from([2, 3, 4, 2, 3, 0, -1, 1.5, 10**9]))
+    if draw(st.integers(0, 9)) == 0:
+        entry["when"] = draw(st.sampled_from([True, False, 0, 1, "${c > 1}", "${k == 3 or c < 2}",
+                                              "${not s}", "x", [1], "${c < 'a'}"]))
     if entry.get("name"):
         names.append(entry["name"])
     return entry
@@ -356,8 +358,9 @@ ORIGINALS = {name: (Path(PROJECT) / name).read_text() for name in PROJECT_FILES}
 
 @FUZZ
 @given(data=st.data(), target=st.sampled_from(PROJECT_FILES),
-       args=st.sampled_from([["check", "-f", "json"], ["check"], ["check", "specs/reduced.yaml", "-f", "json"],
-                             ["lock", "--update"]]))
+       args=st.sampled_from([["check", "specs/googlenet.yaml", "specs/reduced.yaml", "-f", "json"],
+                             ["check", "specs/googlenet.yaml"], ["check", "specs/reduced.yaml", "-f", "junit"],
+                             ["lock", "specs/googlenet.yaml", "specs/reduced.yaml", "--update"]]))
 def test_fuzz_lock_budget_and_claims_files(data, target, args):
     for name, text in ORIGINALS.items():  # every example starts from the shipped files
         Path(PROJECT, name).write_text(text)
