@@ -166,7 +166,7 @@ def mutate(doc, data):
     if op == "delete":
         del container[key]
     elif op == "replace":
-        container[key] = data.draw(EVIL, label="value")
+        container[key] = copy.deepcopy(data.draw(EVIL, label="value"))  # EVIL_VALUES stay as they are
     elif op == "rename" and isinstance(container, dict):
         new = data.draw(st.one_of(st.sampled_from(VOCAB), st.text(min_size=1, max_size=8)), label="key")
         container[new] = container.pop(key)
@@ -222,7 +222,8 @@ def edit_text(text: str, data) -> str:
             lines[i] = lines[i][:m.start()] + new + lines[i][m.end():]
     elif op == "char":
         pos = data.draw(st.integers(0, len(lines[i])), label="pos")
-        lines[i] = lines[i][:pos] + data.draw(st.characters(), label="char") + lines[i][pos:]
+        char = data.draw(st.characters(exclude_categories=("Cs",)), label="char")  # a file holds no surrogates
+        lines[i] = lines[i][:pos] + char + lines[i][pos:]
     elif op == "truncate":
         return "".join(lines[:i]) + lines[i][:data.draw(st.integers(0, len(lines[i])), label="cut")]
     elif op == "indent":
