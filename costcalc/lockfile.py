@@ -146,6 +146,8 @@ def read_lock(path) -> Lock:
         where = f"spec '{rel}'"
         if not isinstance(entry, dict) or not isinstance(entry.get("total"), dict):
             raise _corrupt(name, f"{where} has no 'total'")
+        if not isinstance(entry.get("name"), str):  # lock --update writes it back
+            raise _corrupt(name, f"{where} has no 'name' (the model's name, as text)")
         _figures(name, f"{where} total", entry["total"], metrics)
         for section in SECTIONS:
             group = entry.get(section)

@@ -586,6 +586,21 @@ def test_lock_with_other_metrics_is_corrupt(tmp_path, monkeypatch, metrics):
                                  "`costcalc lock --update`\n")
 
 
+def test_lock_entry_without_a_name_is_corrupt(tmp_path, monkeypatch):
+    """Found by fuzzing: `lock --update` of another spec crashed writing back a nameless entry."""
+    monkeypatch.chdir(tmp_path)
+    Path("s.yaml").write_text(C3 + "layers: [relu]\n")
+    Path("t.yaml").write_text(C3 + "layers: [tanh]\n")
+    assert run("lock", "s.yaml", "t.yaml")[0] == 0
+    lock = json.loads(Path("costcalc.lock").read_text())
+    del lock["specs"]["s.yaml"]["name"]
+    Path("costcalc.lock").write_text(json.dumps(lock))
+    before = Path("costcalc.lock").read_text()
+    code, _, err = run("lock", "t.yaml", "--update")
+    assert code == 2 and err.startswith("costcalc: error: costcalc.lock: corrupt lock: spec 's.yaml' has no 'name'")
+    assert Path("costcalc.lock").read_text() == before
+
+
 # -- text from the spec stays text -------------------------------------------------------------
 
 @pytest.mark.parametrize("key", ["\\r", "\\u2028", "\\x0b", "a\\nb"])
