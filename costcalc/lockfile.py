@@ -135,7 +135,7 @@ def read_lock(path) -> Lock:
             file=name)
     metrics = doc.get("metrics")
     # version 1 locks exactly these (the change reports show each of them)
-    if not isinstance(metrics, list) or len(metrics) != len(LOCK_METRICS) or set(metrics) != set(LOCK_METRICS):
+    if metrics != list(LOCK_METRICS):
         raise _corrupt(name, f"'metrics' must be {', '.join(LOCK_METRICS)}")
     specs = doc.get("specs")
     if not isinstance(specs, dict):

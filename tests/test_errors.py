@@ -571,7 +571,8 @@ def test_truncated_budgets_and_binary_lock(tmp_path, monkeypatch):
     assert code == 2 and err == "costcalc: error: l.lock: binary file (contains NUL bytes), not a lock file\n"
 
 
-@pytest.mark.parametrize("metrics", [["macs", "activations"], ["params", "macs", "activations", "flops"]])
+@pytest.mark.parametrize("metrics", [["macs", "activations"], ["params", "macs", "activations", "flops"],
+                                     [["params"], "macs", "activations"], "params"])
 def test_lock_with_other_metrics_is_corrupt(tmp_path, monkeypatch, metrics):
     """Found by fuzzing: a lock listing fewer metrics passed, then check crashed (KeyError)."""
     monkeypatch.chdir(tmp_path)
