@@ -14,7 +14,37 @@ def shape_text(shape) -> str:
 
 
 def to_json(obj) -> str:
-    return json.dumps(obj, indent=2, ensure_ascii=False)
+    """JSON text with one record per line: mappings that hold other mappings are indented a key
+    per line; everything else (a layer, a block's totals, a metric) is one line.
+
+    Each record is written by json's C encoder, which ``indent=`` would bypass for the pure-Python
+    one (about 10x slower: 0.4 s for a 10,000-layer spec)."""
+    return "".join(_json_lines(obj, ""))
+
+
+_encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder for every record
+
+
+def _nested(value) -> bool:
+    """True for a mapping or list that holds a mapping somewhere inside."""
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return any(isinstance(v, dict) or (isinstance(v, list) and _nested(v)) for v in items)
+
+
+def _json_lines(value, pad: str):
+    if not (isinstance(value, (dict, list)) and value and _nested(value)):
+        yield _encode(value)
+        return
+    inner = pad + "  "
+    opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
+    items = value.items() if isinstance(value, dict) else ((None, v) for v in value)
+    yield opening
+    for i, (key, item) in enumerate(items):
+        yield ("\n" if i == 0 else ",\n") + inner
+        if isinstance(value, dict):
+            yield _encode(str(key)) + ": "
+        yield from _json_lines(item, inner)
+    yield "\n" + pad + closing
 
 
 def analyze_csv(results) -> str:
