@@ -86,10 +86,14 @@ def analyze(
 ):
     """Per-layer params, MACs, element ops and activations, with block subtotals and totals."""
     results = _analyze_all(specs, convention, batch, dtype)
+    from .claims import claim_outcomes
+
+    claims = [claim_outcomes(r) for r in results]
     if format is Format.json:
+        from .report.claims import claims_json
         from .report.text import to_json
 
-        objs = [r.to_dict() for r in results]
+        objs = [dict(r.to_dict(), claims=claims_json(c)) for r, c in zip(results, claims)]
         _warn(results)
         print(to_json(objs[0] if len(objs) == 1 else {"models": objs}))
     elif format is Format.csv:
@@ -101,11 +105,11 @@ def analyze(
         from .report.text import analyze_markdown
 
         _warn(results)
-        sys.stdout.write(analyze_markdown(results, depth))
+        sys.stdout.write(analyze_markdown(results, depth, claims))
     else:
         from .report.table import print_analyze
 
-        print_analyze(results, depth)
+        print_analyze(results, depth, claims=claims)
 
 
 @app.command()
@@ -148,6 +152,41 @@ def kinds():
         kind = registry.get(name)
         args = ", ".join(f"{k}: {a.describe()}" for k, a in kind.args.items()) or "no arguments"
         print(f"{name:18} {kind.summary}\n{'':18} {args}")
+
+
+@app.command()
+def table(
+    spec: Path = typer.Argument(..., help="spec file (YAML)", show_default=False),
+    format: Format = typer.Option(Format.table, "--format", "-f", help="output format"),
+):
+    """The GoogLeNet paper's Table 1 layout: one row per top-level layer or block, with filter
+    columns, depth, params (K = 1024) and ops (MACs, M = 10^6), then every published claim
+    beside the exact computed figure, with its verdict."""
+    from .claims import claim_outcomes
+    from .results import analyze as count
+    from .table1 import build_table
+
+    result = count(str(spec))
+    data = build_table(result, claim_outcomes(result))
+    _warn([result])
+    if format is Format.json:
+        from .report.table1 import table_json
+        from .report.text import to_json
+
+        print(to_json(table_json(data)))
+    elif format is Format.csv:
+        from .report.table1 import table_csv
+
+        sys.stdout.write(table_csv(data))
+    elif format is Format.markdown:
+        from .report.table1 import table_markdown
+        from .report.text import md_table
+
+        sys.stdout.write(table_markdown(data, md_table))
+    else:
+        from .report.table import print_table1
+
+        print_table1(data)
 
 
 def main(argv=None):

@@ -45,6 +45,7 @@ class Expectation:
     origin: tuple = (None, None, None)  # (file, line, column) where it was written
     ratio: tuple | None = None  # (spec A, spec B) for a claim on metric(A) / metric(B)
     inverse: bool = False  # the claim was written "1/N": compare N with B / A
+    k: int = 1000  # what K/M/G meant where the claim was written (1000 or 1024)
 
 
 @dataclass
@@ -60,52 +61,125 @@ class Outcome:
 
 # -- reading a written figure --------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Written:
+    """A figure as written, read exactly: '54M' is 54,000,000 to the nearest million."""
+
+    value: Fraction  # what it says ('1/10' says 10: see ``inverse``)
+    precision: Fraction  # one unit of its last written digit
+    inverse: bool  # written '1/N'
+    suffix: str  # 'M', 'K', 'Ki', '' ...
+    scale: int  # what the suffix is worth under the claim's K
+    decimals: int  # digits written after the point
+    times: bool  # written with '×' ('12×')
+
+    def like(self, x) -> str:
+        """x written in this figure's style, two digits finer: 359,661,568 → '359.66M'."""
+        v = Fraction(x) / self.scale
+        if v.denominator == 1 and not self.suffix:
+            text = f"{int(v):,}"
+        else:
+            text = f"{float(v):,.{self.decimals + 2}f}{self.suffix}"
+        return ("1/" if self.inverse else "") + text + ("×" if self.times else "")
+
+    def nearest(self, x, *, truncate: bool = False) -> str:
+        """x rounded (half up) or truncated to this figure's precision, written in its style."""
+        steps = Fraction(x) / self.precision
+        n = int(steps) if truncate else int(steps + Fraction(1, 2))  # x > 0: floor
+        v = n * self.precision / self.scale
+        text = f"{float(v):.{self.decimals}f}{self.suffix}"
+        return ("1/" if self.inverse else "") + text + ("×" if self.times else "")
+
+
+def parse_written(text, k: int = 1000) -> Written:
+    """Read a figure as written: '54M', '1.2B', '159K' (K = k), '1/10', '12×', 0, 2.4."""
+    if isinstance(text, bool):
+        raise ValueError(f"expected a figure such as 54M, not {text!r}")
+    if isinstance(text, int):
+        return Written(Fraction(text), Fraction(1), False, "", 1, 0, False)
+    s = str(text).strip().replace(",", "").replace("_", "")
+    inverse = s.startswith("1/")
+    if inverse:
+        s = s[2:].strip()
+    times = s.endswith(("×", "x"))
+    s = s.rstrip("×x").strip()
+    suffix, scale = "", 1
+    for cand in sorted(PREFIX, key=len, reverse=True):
+        if s.endswith(cand):
+            s, suffix, scale = s[: -len(cand)].strip(), cand, PREFIX[cand]
+            if k == 1024 and cand in ("K", "M", "G", "T"):
+                scale = 1024 ** ("KMGT".index(cand) + 1)
+            break
+    if not s or not all(c.isdigit() or c == "." for c in s) or s.count(".") > 1:
+        raise ValueError(f"'{text}' is not a figure such as 54M, 1.2B, 159K, 12× or 1/10")
+    decimals = len(s.split(".", 1)[1]) if "." in s else 0
+    number = Fraction(s)
+    if inverse and number == 0:
+        raise ValueError(f"'{text}' divides by zero")
+    return Written(number * scale, Fraction(scale, 10**decimals), inverse, suffix, scale, decimals, times)
+
+
 def read_written(text, k: int = 1000) -> tuple[Fraction, Fraction, bool]:
     """(value, precision, inverse) of a figure as written: '54M' → (54e6, 1e6, False),
     '1.2B' → (1.2e9, 1e8), '2.7K' with k=1024 → (2764.8, 102.4), '1/10' → (10, 1, True),
     '12×' → (12, 1)."""
-    if isinstance(text, bool):
-        raise ValueError(f"expected a figure such as 54M, not {text!r}")
-    if isinstance(text, int):
-        return Fraction(text), Fraction(1), False
-    s = str(text).strip().replace(",", "").replace("_", "")
-    inverse = False
-    if s.startswith("1/"):
-        s, inverse = s[2:].strip(), True
-    s = s.rstrip("×x").strip()
-    scale = 1
-    for suffix in sorted(PREFIX, key=len, reverse=True):
-        if s.endswith(suffix):
-            s, scale = s[: -len(suffix)].strip(), PREFIX[suffix]
-            if k == 1024 and suffix in ("K", "M", "G", "T"):
-                scale = 1024 ** ("KMGT".index(suffix) + 1)
-            break
-    try:
-        number = Fraction(s)
-    except (ValueError, ZeroDivisionError):
-        raise ValueError(f"'{text}' is not a figure such as 54M, 1.2B, 159K, 12× or 1/10") from None
-    decimals = len(s.split(".", 1)[1]) if "." in s else 0
-    return number * scale, Fraction(scale, 10**decimals), inverse
+    w = parse_written(text, k)
+    return w.value, w.precision, w.inverse
 
 
-def verdict(computed, value: Fraction, precision: Fraction) -> tuple[str, str]:
-    """(verdict, one-line detail) of a claimed value against the exact computed figure."""
-    computed = Fraction(computed)
-    if computed == value:
-        return "exact", "exact"
-    if abs(computed - value) * 2 <= precision:
-        return "rounded", "equals the computed figure rounded"
-    if value <= computed < value + precision:
-        return "truncated", "equals the computed figure truncated"
-    if computed == 0:
+def _exact(c: Fraction) -> str:
+    return f"{int(c):,}" if c.denominator == 1 else f"{c.numerator:,}/{c.denominator:,}"
+
+
+def _pct(x: float) -> str:
+    """'−5.4%', '+0.3%' (a true minus sign, as in the reports)."""
+    return f"{x:+.1%}".replace("-", "−")
+
+
+def verdict(computed, value: Fraction, precision: Fraction, written: Written | None = None,
+            tolerance: Fraction = Fraction(0)) -> tuple[str, str]:
+    """(verdict, one-line detail) of a claimed value against the exact computed figure.
+
+    exact      the claim is the computed figure
+    rounded    the computed figure rounded (half up) to the claim's last digit is the claim
+    truncated  the computed figure cut off after the claim's last digit is the claim
+    mismatch   neither; the detail gives the error of the computed figure against the claim and
+               the factor by which the claim is off: 'computed −5.4% vs the claim, which is
+               1.06× too high' (within a tolerance, it says so)
+    """
+    c = Fraction(computed)
+    binary = ""
+    if written is not None:
+        shown = written.like(c)
+        if written.suffix in ("K", "M", "G", "T") and written.scale % 1024 == 0:
+            binary = " (K = 1024)"
+            shown += binary
+    else:
+        shown = f"{float(c):,.6g}"
+    if c == value:
+        if written is not None and (written.suffix or written.inverse or written.times):
+            return "exact", f"{written.nearest(c)}{binary} is exactly {_exact(c)}"
+        return "exact", "exactly the computed figure"
+    if -precision <= 2 * (c - value) < precision:
+        return "rounded", f"{shown} rounds to {written.nearest(c) if written else 'the claim'}"
+    if value <= c < value + precision:
+        if written is None:
+            return "truncated", f"{shown} truncated is the claim"
+        return "truncated", (f"{shown} truncates to {written.nearest(c, truncate=True)} "
+                             f"(rounding gives {written.nearest(c)})")
+    if c == 0:
         return "mismatch", "the computed figure is 0"
-    # relative error of the claim against the truth, and the factor it is off by
-    rel = float((computed - value) / value) if value else float("inf")
-    factor = value / computed
+    if value == 0:
+        return "mismatch", f"the claim is 0, the computed figure {shown}"
+    rel = float((c - value) / value)
+    factor = value / c
     high = factor >= 1
     f = float(factor if high else 1 / factor)
-    f_text = f"{f:.1f}" if f >= 2 else f"{f:.2f}"
-    return "mismatch", f"computed is {rel:+.1%} of the claim ({f_text}× too {'high' if high else 'low'})"
+    f_text = f"{f:.1f}" if f >= 2 else f"{f:.2f}" if f >= 1.01 else f"{f:.3f}"
+    text = f"computed {_pct(rel)} vs the claim, which is {f_text}× too {'high' if high else 'low'}"
+    if tolerance and abs(c - value) <= tolerance * abs(value):
+        text += f", within its ±{float(tolerance):.1%} tolerance"
+    return "mismatch", text
 
 
 # -- scopes --------------------------------------------------------------------------------
@@ -143,7 +217,7 @@ def evaluate(expectations, results) -> list[Outcome]:
             continue
         hits = resolve(results(e.spec), e.scope)
         if not hits:
-            out.append(Outcome(e, e.scope, None, "missing", False,
+            out.append(Outcome(e, e.scope, None, "missing", e.rule == "claim" and e.informational,
                                f"'{e.scope}' names no layer or block in {e.spec}"))
             continue
         for path, totals in hits:
@@ -171,26 +245,40 @@ def _one(e: Expectation, path: str, computed: int) -> Outcome:
     raise CostcalcError(f"unknown rule '{e.rule}'")
 
 
+def _written(e: Expectation) -> Written | None:
+    try:
+        return parse_written(e.text, e.k) if e.text != "" else None
+    except ValueError:
+        return None
+
+
+def _judge(e: Expectation, computed) -> tuple[str, str, bool]:
+    """(verdict, detail, passed) of a claim; a mismatch passes within its tolerance or if it is
+    informational."""
+    precision = e.precision if e.precision is not None else Fraction(1)
+    v, detail = verdict(computed, e.value, precision, _written(e), e.tolerance)
+    within = v != "mismatch" or abs(Fraction(computed) - e.value) <= e.tolerance * abs(e.value)
+    return v, detail, within or e.informational
+
+
 def _claim(e: Expectation, path, computed) -> Outcome:
-    value, precision = e.value, e.precision if e.precision is not None else Fraction(1)
-    v, detail = verdict(computed, value, precision)
-    within = v != "mismatch" or abs(Fraction(computed) - value) <= e.tolerance * Fraction(computed)
-    return Outcome(e, path, computed, v, within or e.informational, detail)
+    v, detail, ok = _judge(e, computed)
+    return Outcome(e, path, computed, v, ok, detail)
 
 
 def _ratio(e: Expectation, results) -> Outcome:
     a, b = e.ratio
-    num, den = results(a).totals[e.metric], results(b).totals[e.metric]
-    label = f"{a} / {b}"
+    ra, rb = results(a), results(b)
+    num, den = ra.totals[e.metric], rb.totals[e.metric]
+    label = f"{ra.name} / {rb.name}"
+    extra = {"numerator": num, "denominator": den, "specs": [a, b]}
     if den == 0 or num == 0:
-        return Outcome(e, label, None, "missing", False, "a ratio with a zero figure is undefined")
+        return Outcome(e, label, None, "missing", e.informational,
+                       "a ratio with a zero figure is undefined", extra)
     computed = Fraction(num, den)
-    if e.inverse:  # written "1/N": judge N against den/num
-        v, detail = verdict(1 / computed, e.value, e.precision or Fraction(1))
-    else:
-        v, detail = verdict(computed, e.value, e.precision or Fraction(1))
-    ok = v != "mismatch" or e.informational
-    return Outcome(e, label, computed, v, ok, detail, {"numerator": num, "denominator": den})
+    # written "1/N": judge N against den/num
+    v, detail, ok = _judge(e, 1 / computed if e.inverse else computed)
+    return Outcome(e, label, computed, v, ok, detail, extra)
 
 
 def _over_text(computed: int, limit: Fraction) -> str:

@@ -61,6 +61,9 @@ def load_spec(source, *, file: str | None = None) -> Spec:
     """A Spec from a path, YAML text already parsed into a mapping, or a plain dict."""
     if isinstance(source, (str, os.PathLike)):
         file = str(source)
+        if file.endswith(".claims.yaml"):  # costcalc.claims reads these beside their spec
+            raise CostcalcError("this is a claims file, read with the spec beside it "
+                                f"({file[: -len('.claims.yaml')]}.yaml), not a spec", file=file)
         doc = load_yaml_file(file)
     elif isinstance(source, dict):
         doc = source

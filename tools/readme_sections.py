@@ -60,6 +60,18 @@ def kinds_table() -> str:
     return "\n".join(lines)
 
 
+@section("table1")
+def table1_markdown() -> str:
+    out = costcalc("table", "specs/googlenet.yaml", "--format", "markdown")
+    return out.replace("### googlenet: Table 1\n\n", "", 1).replace("#### Claims\n\n", "", 1)
+
+
+@section("review-claims")
+def review_claims() -> str:
+    cmd = ("analyze", "specs/conv5x5_naive.yaml", "specs/conv5x5_reduced.yaml")
+    return "```console\n$ costcalc " + " ".join(cmd) + "\n" + costcalc(*cmd).rstrip() + "\n```"
+
+
 def render(text: str) -> str:
     for name, fn in SECTIONS.items():
         pattern = re.compile(rf"(<!-- BEGIN costcalc:{name} -->\n).*?(<!-- END costcalc:{name} -->)", re.S)

@@ -41,7 +41,8 @@ def analyze_table(result, depth=None) -> Table:
     return table
 
 
-def print_analyze(results, depth=None, out: Console | None = None):
+def print_analyze(results, depth=None, out: Console | None = None, claims=None):
+    """``claims``: a list of claim Outcomes per result, shown below its totals."""
     out = out or console()
     for i, r in enumerate(results):
         if i:
@@ -49,6 +50,9 @@ def print_analyze(results, depth=None, out: Console | None = None):
         out.print(analyze_table(r, depth))
         for line in summary_lines(r):
             out.print(line)
+        if claims and claims[i]:
+            out.print()
+            print_claims(claims[i], out)
         for w in r.warnings:
             console(stderr=True).print(f"costcalc: warning: {w}")
 
@@ -85,3 +89,54 @@ def print_compare(cmp, out: Console | None = None):
                 cells += ["—", "—"] if v is None else [human(v["params"]), human(v["ops"])]
             diff.add_row(*cells)
         out.print(diff)
+
+
+def claims_table(outcomes, title="claims: published figures against the exact computed ones") -> Table:
+    from .claims import claimed_cell, computed_cell, scope_cell, verdict_cell, why_cell
+
+    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
+    table.add_column("scope", overflow="fold")
+    table.add_column("metric")
+    table.add_column("claimed", justify="right")
+    table.add_column("computed", justify="right")
+    table.add_column("verdict")
+    table.add_column("why", overflow="fold")
+    for o in outcomes:
+        table.add_row(scope_cell(o), o.expectation.metric, claimed_cell(o), computed_cell(o),
+                      verdict_cell(o), why_cell(o), style=None if o.passed else "bold")
+    return table
+
+
+def print_claims(outcomes, out: Console | None = None):
+    from .claims import sources, summary
+
+    out = out or console()
+    out.print(claims_table(outcomes))
+    out.print(summary(outcomes))
+    src = sources(outcomes)
+    if src:
+        out.print("Sources: " + "; ".join(src))
+
+
+def print_table1(table, out: Console | None = None):
+    """The paper's Table 1 layout, then every claim with its verdict."""
+    from .table1 import UNITS, all_outcomes, cells, header, ops_m, params_k
+
+    out = out or console()
+    t = table.totals
+    rich_table = Table(title=f"{table.name}: Table 1 layout", box=box.SIMPLE_HEAD,
+                       title_justify="left", show_footer=True)
+    for i, name in enumerate(header(table)):
+        footer = {0: "total", len(header(table)) - 2: params_k(t["params"]),
+                  len(header(table)) - 1: ops_m(t["macs"])}.get(i, "")
+        rich_table.add_column(name, footer=footer, justify="left" if i < 2 else "right")
+    for row in table.rows:
+        rich_table.add_row(*cells(table, row))
+    out.print(rich_table)
+    out.print(f"Units: {UNITS}.")
+    out.print(f"Totals: {exact(t['params'])} params ({exact(t['weights'])} weights), "
+              f"{exact(t['macs'])} MACs")
+    outcomes = all_outcomes(table)
+    if outcomes:
+        out.print()
+        print_claims(outcomes, out)

@@ -69,12 +69,15 @@ def analyze_csv(results) -> str:
     return buf.getvalue()
 
 
-def md_table(header, rows) -> str:
+def md_table(header, rows, align: str | None = None) -> str:
+    """A markdown table. ``align`` has one letter per column, l or r; by default the first
+    column aligns left and the rest (figures) right."""
+    align = align or "l" + "r" * (len(header) - 1)
     def cell(v):
         return str(v).replace("|", "\\|")
 
     out = ["| " + " | ".join(header) + " |",
-           "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+           "|" + "|".join("---" if a == "l" else "---:" for a in align) + "|"]
     out += ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows]
     return "\n".join(out)
 
@@ -100,9 +103,11 @@ def summary_lines(r) -> list[str]:
     return lines
 
 
-def analyze_markdown(results, depth=None) -> str:
+def analyze_markdown(results, depth=None, claims=None) -> str:
+    from .claims import claims_markdown
+
     parts = []
-    for r in results:
+    for i, r in enumerate(results):
         unit = r.convention.unit
         rows = [[("**" + row.name + "**") if row.subtotal else row.name, row.kind,
                  shape_text(row.output), human(row.params), human(row.ops), human(row.elementops),
@@ -114,6 +119,8 @@ def analyze_markdown(results, depth=None) -> str:
                      + md_table(["layer", "kind", "output", "params", unit, "element ops",
                                  "activations"], rows)
                      + "\n\n" + "\n".join(f"- {s}" for s in summary_lines(r)))
+        if claims and claims[i]:
+            parts.append("#### Claims\n\n" + claims_markdown(claims[i], md_table))
     return "\n\n".join(parts) + "\n"
 
 
