@@ -14,6 +14,7 @@ COMMANDS = {
     "analyze": ["analyze", "specs/googlenet.yaml", "--format", "json"],
     "analyze, two specs": ["analyze", "specs/naive.yaml", "specs/reduced.yaml", "--format", "json"],
     "compare": ["compare", "specs/naive.yaml", "specs/reduced.yaml", "--format", "json"],
+    "table": ["table", "specs/googlenet.yaml", "--format", "json"],
 }
 
 PROBE = """
