@@ -189,6 +189,41 @@ def table(
         print_table1(data)
 
 
+@app.command()
+def verify(
+    specs: List[Path] = typer.Argument(..., help="spec files (YAML)", show_default=False),
+    format: CompareFormat = typer.Option(CompareFormat.table, "--format", "-f", help="output format"),
+    convention: ConventionName = ConventionOpt,
+    batch: Optional[int] = BatchOpt,
+    fvcore_limit: int = typer.Option(1024, "--fvcore-limit", min=0, metavar="MiB",
+                                     help="run fvcore (CPU tensors) only if parameters + activations "
+                                          "fit in this many MiB; FlopCounterMode always runs on meta"),
+):
+    """Build the real PyTorch model and check every layer against fvcore and FlopCounterMode.
+
+    Exit 0 when everything agrees exactly, 1 on any mismatch, 2 on bad input."""
+    from .verify import report_dict, verify as run
+
+    checks = run([str(s) for s in specs], convention=convention.value, batch=batch,
+                 fvcore_limit=fvcore_limit << 20)
+    if format is CompareFormat.json:
+        from .report.text import to_json
+
+        print(to_json(report_dict(checks)))
+    elif format is CompareFormat.markdown:
+        from .report.verify import verify_markdown
+
+        sys.stdout.write(verify_markdown(checks))
+    else:
+        from .report.verify import print_verify
+
+        print_verify(checks)
+    for c in checks:
+        _warn([c.result])
+    if not all(c.ok for c in checks):
+        raise typer.Exit(EXIT_FAIL)
+
+
 def main(argv=None):
     """Console-script entry point: runs the app and turns errors into one line and an exit code."""
     try:

@@ -32,7 +32,8 @@ CONVENTIONS = {
         Convention("fvcore", "fvcore flops",
                    "what fvcore's default handles count (1 per multiply-add): conv and linear MACs "
                    "plus batchnorm (2 per element) and adaptive_avg_pool (1 per input element); "
-                   "max_pool, avg_pool, relu and add are skipped",
+                   "max_pool, avg_pool, relu and add are skipped, and so is a conv with pad 'same' "
+                   "(aten::_convolution_mode has no fvcore handle)",
                    lambda c: c.fvcore_count),
     )
 }

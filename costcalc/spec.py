@@ -57,11 +57,27 @@ def _positive(value, what, file, node, key):
         raise _err(f"{what} {exc}", file, node, key) from None
 
 
+CLAIMS_SUFFIX = ".claims.yaml"
+
+
+def is_spec_file(path) -> bool:
+    """A YAML file that is a spec (not a claims file read beside its spec)."""
+    name = os.path.basename(str(path))
+    return name.endswith((".yaml", ".yml")) and not name.endswith(CLAIMS_SUFFIX)
+
+
+def spec_files(folder) -> list:
+    """Every spec file under a folder, recursively, sorted (claims files left out)."""
+    from pathlib import Path
+
+    return sorted(p for p in Path(folder).rglob("*.y*ml") if is_spec_file(p))
+
+
 def load_spec(source, *, file: str | None = None) -> Spec:
     """A Spec from a path, YAML text already parsed into a mapping, or a plain dict."""
     if isinstance(source, (str, os.PathLike)):
         file = str(source)
-        if file.endswith(".claims.yaml"):  # costcalc.claims reads these beside their spec
+        if file.endswith(CLAIMS_SUFFIX):  # costcalc.claims reads these beside their spec
             raise CostcalcError("this is a claims file, read with the spec beside it "
                                 f"({file[: -len('.claims.yaml')]}.yaml), not a spec", file=file)
         doc = load_yaml_file(file)

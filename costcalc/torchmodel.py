@@ -33,7 +33,11 @@ class Scope(nn.Module):
 
 
 def module_name(path: str) -> str:
-    """torch's dotted submodule name of a spec path: 'inception_3a/b2' → 'inception_3a.b2'."""
+    """torch's dotted submodule name of a spec path: 'inception_3a/b2' → 'inception_3a.b2'.
+
+    A built model may differ where a path part is an nn.Module attribute ('train', 'forward'):
+    use ``SpecModel.names[path]`` for the names of a real model.
+    """
     return path.replace("/", ".")
 
 
@@ -41,23 +45,37 @@ def spec_path(name: str) -> str:
     return name.replace(".", "/")
 
 
+def _free_name(parent: nn.Module, part: str) -> str:
+    """``part``, or ``part_`` (``part__`` ...) if taken: an nn.Module attribute or a renamed sibling."""
+    while part in parent._modules or hasattr(parent, part):
+        part += "_"
+    return part
+
+
 class SpecModel(nn.Module):
     """Runs the graph's nodes in order; submodules nest as the spec's scopes do."""
 
     def __init__(self, graph):
         super().__init__()
+        # plain attributes first, so a layer named like one of them is renamed, not refused
         self._steps = []  # (path, module, input paths); modules are registered in the tree below
+        self.output = graph.output
+        self.names: dict[str, str] = {}  # spec path (layer or scope) -> dotted submodule name
         for node in graph.nodes:
             module = node.kind.build(node.args, graph.in_shapes(node))
-            parent = self
+            parent, prefix = self, ""
             *scopes, leaf = node.path.split("/")
             for part in scopes:
-                if part not in parent._modules:
-                    parent.add_module(part, Scope())
-                parent = parent._modules[part]
-            parent.add_module(leaf, module)
+                outer, prefix = prefix, f"{prefix}/{part}" if prefix else part
+                if prefix not in self.names:
+                    name = _free_name(parent, part)
+                    parent.add_module(name, Scope())
+                    self.names[prefix] = f"{self.names[outer]}.{name}" if outer else name
+                parent = parent._modules[self.names[prefix].rpartition(".")[2]]
+            name = _free_name(parent, leaf)
+            parent.add_module(name, module)
+            self.names[node.path] = f"{self.names[prefix]}.{name}" if prefix else name
             self._steps.append((node.path, module, tuple(node.inputs)))
-        self.output = graph.output
 
     def forward(self, x, return_all: bool = False):
         values = {INPUT: x}

@@ -3,7 +3,7 @@ import itertools
 
 import pytest
 
-torch = pytest.importorskip("torch")
+import torch  # required by the test extra: a missing torch fails, never skips
 nn = torch.nn
 
 from costcalc import kinds  # noqa: E402

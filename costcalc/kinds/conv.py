@@ -75,8 +75,11 @@ class Conv(LayerKind):
         # each output element: (cin/groups)*kh*kw multiply-accumulates
         macs = numel(out) * (cin // a["groups"]) * kh * kw
         biases = a["out"] if a["bias"] else 0
+        # fvcore 0.1.5 has no handle for aten::_convolution_mode, the op torch records for
+        # string padding (padding="same"): it skips such a conv and counts 0
         return Cost(weights=weights, biases=biases, macs=macs,
-                    elementops=a["out"] * spatial_out if a["bias"] else 0)
+                    elementops=a["out"] * spatial_out if a["bias"] else 0,
+                    fvcore=0 if a["pad"] == "same" else None)
 
     def build(self, a, inputs):
         import torch.nn as nn
