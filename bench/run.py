@@ -27,10 +27,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-from specgen import big_params_spec, chain_spec, nested_spec  # noqa: E402
+from specgen import chain_spec, nested_spec  # noqa: E402
 
 PY = sys.executable
 GOOGLENET = "specs/googlenet.yaml"
+HUGE = "tests/data/huge_1e10.yaml"  # 10**10 parameters: one 100,000 x 100,000 linear, no bias
 RSS_LIMIT_KB = 1.5 * 1024 * 1024  # target 5: 1.5 GB, in KiB as ru_maxrss reports it
 PEERS = {  # name: (module it needs, script)
     "fvcore": ("fvcore", "peer_fvcore.py"), "torchinfo": ("torchinfo", "peer_torchinfo.py"),
@@ -221,8 +222,12 @@ def bench_startup(rep: Report, rounds: int, env: dict):
         rep.target("1a", "analyze (table) ≥ 8× faster than fvcore on the same model",
                    "not measured: fvcore unavailable" if fv is None else "fvcore or costcalc failed", None)
     r = table.median / bare.median if table.ok and bare.ok else None
+    command = floors[3]
+    also = (f"; {table.median / command.median:.2f}× the bare app running its command "
+            f"({ms(command.median)})") if command.ok and r else ""
     rep.target("1b", "analyze (table) ≤ 1.5× a bare typer app's --help",
-               f"{r:.2f}× ({ms(table.median)} vs {ms(bare.median)})" if r else "failed", r is not None and r <= 1.5)
+               f"{r:.2f}× ({ms(table.median)} vs {ms(bare.median)}){also}" if r else "failed",
+               r is not None and r <= 1.5)
 
     probe = run_once([PY, "-X", "importtime", *costcalc("analyze", GOOGLENET, "-f", "json")[1:]], env)
     imported = {line.split("|")[-1].strip() for line in probe.err.splitlines() if line.startswith("import time:")}
@@ -268,7 +273,7 @@ def bench_scaling(rep: Report, rounds: int, env: dict, tmp: Path):
                    f"exit {m.runs[-1].code}, {ms(m.median)}, peak RSS {m.rss_mb:,.0f} MB", m.ok)
 
 
-def bench_verify(rep: Report, env: dict, tmp: Path):
+def bench_verify(rep: Report, env: dict):
     what = "verify on a spec with 10¹⁰ parameters (meta path): peak RSS < 1.5 GB"
     probe = run_once(costcalc("verify", "--help"), env)
     if probe.code != 0:
@@ -277,13 +282,11 @@ def bench_verify(rep: Report, env: dict, tmp: Path):
                 f"{probe.code}: {(probe.err.strip().splitlines() or [''])[-1][:120]})", "")
         rep.target("5", what, "not measured: verify unavailable", None)
         return
-    spec = tmp / "ten-billion-params.yaml"
-    spec.write_text(big_params_spec())
-    m = Measure("verify, 10¹⁰ parameters (two linear layers)", costcalc("verify", spec))
+    m = Measure(f"verify {HUGE}", costcalc("verify", HUGE))
     print("target 5: verify, one run", file=sys.stderr)
     interleave([m], 1, env, warmup=0)
     run = m.runs[-1]
-    rep.table("Target 5: verify with 10¹⁰ parameters (100,000 → 50,000 → 100,000, no biases)", [m])
+    rep.table("Target 5: verify with 10¹⁰ parameters (a 100,000 × 100,000 linear layer, no bias)", [m])
     tail = "\n".join(run.out.strip().splitlines()[-6:])
     rep.add("Its last lines of output:", "", "```", tail or run.err.strip()[-600:], "```", "")
     rep.target("5", what, f"exit {run.code}, peak RSS {run.rss_kb / 1024:,.0f} MB",
@@ -318,7 +321,7 @@ def main(argv=None):
         if "scaling" not in args.skip:
             bench_scaling(rep, args.rounds, env, Path(tmp))
         if "verify" not in args.skip:
-            bench_verify(rep, env, Path(tmp))
+            bench_verify(rep, env)
     rep.add("## Targets", "", "| # | target | figure | verdict |", "|---|---|---|---|")
     for number, what, figure, met in rep.targets:
         verdict = "met" if met else ("not measured" if met is None else "**not met**")

@@ -64,12 +64,3 @@ def expected_totals(n: int) -> dict:
             "flops": 2 * macs, "elementops": (convs + relus) * elements,  # bias adds + relus
             "activations": n * elements}
 
-
-def big_params_spec() -> str:
-    """10**10 parameters in two bias-free linear layers: 100,000 -> 50,000 -> 100,000 features."""
-    return ("name: ten-billion-params\n"
-            "# 100,000*50,000 + 50,000*100,000 = 10,000,000,000 weights, no biases\n"
-            "input: [100000]\n"
-            "layers:\n"
-            "  - {name: down, linear: {out: 50000, bias: false}}\n"
-            "  - {name: up, linear: {out: 100000, bias: false}}\n")
