@@ -62,6 +62,19 @@ def _main(debug: bool = typer.Option(False, "--debug", help="show the traceback 
         _state["debug"] = True
 
 
+def _spec_args(paths):
+    """The spec files among command-line paths; claims files are skipped with a note."""
+    if not paths:
+        return paths
+    from .spec import split_claims_files
+
+    specs, skipped = split_claims_files(paths)
+    for p in skipped:
+        print(f"costcalc: note: skipped {p}: a claims file, read with the spec beside it",
+              file=sys.stderr)
+    return specs
+
+
 def _analyze_all(specs, convention, batch, dtype):
     from .results import analyze
 
@@ -85,7 +98,7 @@ def analyze(
     dtype: Optional[str] = DtypeOpt,
 ):
     """Per-layer params, MACs, element ops and activations, with block subtotals and totals."""
-    results = _analyze_all(specs, convention, batch, dtype)
+    results = _analyze_all(_spec_args(specs), convention, batch, dtype)
     from .claims import claim_outcomes
 
     claims = [claim_outcomes(r) for r in results]
@@ -122,6 +135,7 @@ def compare(
     dtype: Optional[str] = DtypeOpt,
 ):
     """Totals side by side, with ratios against the first spec and a per-path diff."""
+    specs = _spec_args(specs)
     if len(specs) < 2:
         raise CostcalcError("compare needs two or more spec files")
     from .compare import compare as build
@@ -204,7 +218,7 @@ def verify(
     Exit 0 when everything agrees exactly, 1 on any mismatch, 2 on bad input."""
     from .verify import report_dict, verify as run
 
-    checks = run([str(s) for s in specs], convention=convention.value, batch=batch,
+    checks = run([str(s) for s in _spec_args(specs)], convention=convention.value, batch=batch,
                  fvcore_limit=fvcore_limit << 20)
     if format is CompareFormat.json:
         from .report.text import to_json
@@ -222,6 +236,92 @@ def verify(
         _warn([c.result])
     if not all(c.ok for c in checks):
         raise typer.Exit(EXIT_FAIL)
+
+
+class CheckFormat(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+    junit = "junit"
+
+
+CHECK_HELP = """Evaluate budgets, the baseline lock and published claims on specs, for CI.
+
+With no SPEC, checks the specs named by [tool.costcalc] specs in pyproject.toml, the budgets
+file and the lock. Settings come from the flag, else [tool.costcalc] (budgets, lock,
+lock-tolerance), else the defaults costcalc-budgets.yaml and costcalc.lock.
+
+Exit codes: 0 all expectations hold; 1 an expectation is violated (a budget exceeded, a figure
+above the lock, a spec or path gone); 2 usage or input error (bad spec, budgets file or
+pyproject, unreadable, corrupt or newer-version lock). With GITHUB_ACTIONS set, failures are
+also printed as ::error workflow annotations pointing at the spec or budget line."""
+
+
+@app.command(help=CHECK_HELP)
+def check(
+    specs: Optional[List[Path]] = typer.Argument(None, help="spec files (default: the project's)",
+                                                 show_default=False),
+    budget: Optional[Path] = typer.Option(None, "--budget", help="budgets file (YAML)"),
+    lock: Optional[Path] = typer.Option(None, "--lock", help="lock file"),
+    format: CheckFormat = typer.Option(CheckFormat.table, "--format", "-f", help="output format"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                          help="write the report to FILE (atomically) instead of stdout"),
+    tolerance: Optional[str] = typer.Option(None, "--tolerance",
+                                            help="allowed increase over the lock: 0 (default), 0.5%, 0.01"),
+    top: int = typer.Option(10, "--top", min=1, help="layers to list in the change summary"),
+    max_rows: int = typer.Option(50, "--max-rows", min=1,
+                                 help="failures to list in table and markdown (json and junit list all)"),
+):
+    from .check import run_check
+    from .report import check as render
+
+    report = run_check(_spec_args(specs) or (), budget=budget, lock=lock, tolerance=tolerance)
+    to_stdout = output is None
+    if os.environ.get("GITHUB_ACTIONS"):
+        # workflow commands are read from stdout; keep a machine format on stdout clean
+        stream = sys.stdout if (format is CheckFormat.table or not to_stdout) else sys.stderr
+        for line in render.annotations(report, top):
+            print(line, file=stream)
+    if format is CheckFormat.table and to_stdout:
+        from .report.table import print_check  # rich's table machinery only for a table
+
+        print_check(report, top, max_rows)
+    else:
+        def table_text(r):
+            from .report.table import check_table_text
+
+            return check_table_text(r, top, max_rows)
+
+        text = {CheckFormat.json: render.check_json, CheckFormat.junit: render.check_junit,
+                CheckFormat.markdown: lambda r: render.check_markdown(r, top, max_rows),
+                CheckFormat.table: table_text}[format](report)
+        if to_stdout:
+            sys.stdout.write(text)
+        else:
+            from .atomic import write_text_atomic
+
+            write_text_atomic(output, text, what="report")
+            print(render.summary_line(report))
+    raise typer.Exit(report.exit_code)
+
+
+@app.command(name="lock")
+def lock_cmd(
+    specs: Optional[List[Path]] = typer.Argument(None, help="spec files (default: the project's)",
+                                                 show_default=False),
+    lock: Optional[Path] = typer.Option(None, "--lock", help="lock file (default: [tool.costcalc] "
+                                                            "lock, else costcalc.lock)"),
+    update: bool = typer.Option(False, "--update", help="rewrite an existing lock with the current "
+                                                       "figures (atomically)"),
+):
+    """Write the baseline lock: exact params, MACs and activations per spec, block instance and
+    layer. An existing lock is only rewritten with --update (other specs in it are kept; specs
+    whose file is gone are dropped). Exit codes: 0 written, 2 usage or input error."""
+    from .check import run_lock
+
+    from .report.check import lock_summary
+
+    print(lock_summary(run_lock(_spec_args(specs) or (), lock=lock, update=update)))
 
 
 def main(argv=None):

@@ -16,7 +16,7 @@ from .spec import NAME_RE, Spec
 
 MAX_NESTING = 16  # block instances inside block instances
 MAX_LAYERS = 2_000_000  # layers after expansion
-ENTRY_KEYS = ("name", "from", "repeat", "label", "block", "args")
+ENTRY_KEYS = ("name", "from", "repeat", "when", "label", "block", "args")
 INPUT = "input"
 
 
@@ -110,11 +110,18 @@ class Expansion:
             if label is not None and not isinstance(label, str):
                 raise self.err("'label' must be text", pos_of(entry, "label"), path)
             repeat = entry.get("repeat", 1)
-            if isinstance(repeat, bool) or not isinstance(repeat, int) or not 1 <= repeat <= MAX_LAYERS:
-                raise self.err(f"'repeat' must be a whole number from 1 to {MAX_LAYERS:,}, not {repeat!r}",
+            if isinstance(repeat, bool) or not isinstance(repeat, int) or not 0 <= repeat <= MAX_LAYERS:
+                raise self.err(f"'repeat' must be a whole number from 0 to {MAX_LAYERS:,}, not {repeat!r}",
                                pos_of(entry, "repeat"), path)
+            when = entry.get("when", True)
+            if not isinstance(when, int):  # bools are ints; a comparison gives 1 or 0
+                raise self.err(f"'when' must be true, false or a whole number (0 is false), not {when!r}",
+                               pos_of(entry, "when"), path)
 
-            if repeat == 1:
+            if not when or repeat == 0:
+                # left out: like an identity, its name stands for the (first) layer it reads
+                out = inputs[0]
+            elif repeat == 1:
                 out = self._one(entry, kind, kind_value, block, path, scope, inputs, pos, env, stack, label)
             else:
                 self.instances[path] = Instance(path, None, {}, pos, scope, label)

@@ -18,6 +18,8 @@ objects; ``evaluate`` turns them into Outcomes; reports format the outcomes.
 from __future__ import annotations
 
 import fnmatch
+import functools
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -53,7 +55,7 @@ class Outcome:
     expectation: Expectation
     path: str  # the scope it was checked on ("total", a path, or "A / B")
     computed: int | Fraction | None
-    verdict: str  # exact rounded truncated mismatch | ok over under | same decreased increased | missing
+    verdict: str  # exact rounded truncated mismatch | ok over under | same decreased increased removed | missing
     passed: bool
     detail: str = ""  # one line for humans
     extra: dict = field(default_factory=dict)
@@ -188,13 +190,12 @@ def resolve(result, scope: str) -> list[tuple[str, dict]]:
     """The (path, totals) pairs a scope names in a ModelResult; [] when it names nothing."""
     if scope == "total":
         return [("total", result.totals)]
-    scoped = result.scope_totals()
+    scoped, layers = _index(result)
     if scope.startswith("block:"):
         name = scope[len("block:"):]
         return [(p, scoped[p]) for p, inst in result.instances.items() if inst.block == name]
-    layers = {l.name: l for l in result.layers}
     paths = list(scoped) + list(layers)
-    hits = fnmatch.filter(paths, scope) if any(c in scope for c in "*?[") else \
+    hits = [p for p in paths if glob_match(scope, p)] if any(c in scope for c in "*?[") else \
         [scope] if scope in scoped or scope in layers else []
     out = []
     for p in hits:
@@ -204,6 +205,41 @@ def resolve(result, scope: str) -> list[tuple[str, dict]]:
             l = layers[p]
             out.append((p, {m: l.get(m) for m in METRICS}))
     return out
+
+
+def _index(result) -> tuple[dict, dict]:
+    """(scope totals by path, layers by path) of a result, computed once per result: a lock
+    has an expectation for every figure of every path."""
+    index = getattr(result, "_expect_index", None)
+    if index is None:
+        index = (result.scope_totals(), {l.name: l for l in result.layers})
+        result._expect_index = index
+    return index
+
+
+def glob_match(pattern: str, path: str) -> bool:
+    """Path globs: ``*`` and ``?`` stay within one path level, ``**`` spans levels, ``[...]``
+    as in fnmatch. ``inception_4*`` names the instances inception_4a..e, not their layers;
+    ``inception_4*/b3`` a layer in each, ``inception_4a/**`` everything inside one."""
+    return _glob_re(pattern).fullmatch(path) is not None
+
+
+@functools.lru_cache(maxsize=256)
+def _glob_re(pattern: str):
+    parts = re.split(r"(\*\*|\*|\?|\[[^\]]*\])", pattern)
+    out = []
+    for part in parts:
+        if part == "**":
+            out.append(".*")
+        elif part == "*":
+            out.append("[^/]*")
+        elif part == "?":
+            out.append("[^/]")
+        elif part.startswith("[") and part.endswith("]") and len(part) > 2:
+            out.append(fnmatch.translate(part)[4:-3])  # fnmatch's class syntax, e.g. [!a-c]
+        else:
+            out.append(re.escape(part))
+    return re.compile("".join(out))
 
 
 # -- evaluation ------------------------------------------------------------------------------
@@ -216,6 +252,10 @@ def evaluate(expectations, results) -> list[Outcome]:
             out.append(_ratio(e, results))
             continue
         hits = resolve(results(e.spec), e.scope)
+        if not hits and e.rule == "lock":  # a locked layer or block that is gone: a decrease
+            out.append(Outcome(e, e.scope, 0, "removed", True,
+                               f"'{e.scope}' is no longer in {e.spec}; re-lock to drop it"))
+            continue
         if not hits:
             out.append(Outcome(e, e.scope, None, "missing", e.rule == "claim" and e.informational,
                                f"'{e.scope}' names no layer or block in {e.spec}"))

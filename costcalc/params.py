@@ -1,6 +1,7 @@
 """Block parameters: ``$name`` and ``${expression}`` substitution in block layers.
 
-Expressions are integer arithmetic over the block's parameters: + - * // % and parentheses,
+Expressions are integer arithmetic over the block's parameters: + - * // % and parentheses, plus
+comparisons (== != < <= > >=) and and/or/not, which give 1 or 0 (for ``when:``); they are
 evaluated by walking Python's AST (never ``eval``).
 """
 from __future__ import annotations
@@ -13,6 +14,8 @@ from .loader import Map, Seq
 
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
         ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod}
+_CMP = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+        ast.Gt: operator.gt, ast.GtE: operator.ge}
 MAX_EXPR_LEN = 200
 
 
@@ -38,8 +41,22 @@ def _eval(node, env, text):
         if isinstance(node.op, ast.Mult) and abs(left) > 2**64 and abs(right) > 2**64:
             raise CostcalcError(f"'${{{text}}}' is too large")
         return _OPS[type(node.op)](left, right)
+    if isinstance(node, ast.Compare) and all(type(op) in _CMP for op in node.ops):
+        left = _eval(node.left, env, text)
+        for op, right_node in zip(node.ops, node.comparators):
+            right = _eval(right_node, env, text)
+            if not _CMP[type(op)](left, right):
+                return 0
+            left = right
+        return 1
+    if isinstance(node, ast.BoolOp):
+        values = [_eval(v, env, text) for v in node.values]
+        return int(all(values) if isinstance(node.op, ast.And) else any(values))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return int(not _eval(node.operand, env, text))
     raise CostcalcError(f"'${{{text}}}' is not allowed: expressions use parameters, whole numbers, "
-                        "+ - * // % and parentheses")
+                        "+ - * // %, comparisons (== != < <= > >=, giving 1 or 0), and, or, not "
+                        "and parentheses")
 
 
 def evaluate(text: str, env: dict):

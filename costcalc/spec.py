@@ -66,6 +66,18 @@ def is_spec_file(path) -> bool:
     return name.endswith((".yaml", ".yml")) and not name.endswith(CLAIMS_SUFFIX)
 
 
+def split_claims_files(paths) -> tuple[list, list]:
+    """(spec paths, claims-file paths) of paths named on a command line, so that a shell glob
+    such as ``specs/*.yaml`` works: a claims file is read beside its spec, not on its own."""
+    specs, claims = [], []
+    for p in paths:
+        (claims if str(p).endswith(CLAIMS_SUFFIX) else specs).append(p)
+    if claims and not specs:
+        specs = claims  # alone, a claims file gets the clear "not a spec" error
+        claims = []
+    return specs, claims
+
+
 def spec_files(folder) -> list:
     """Every spec file under a folder, recursively, sorted (claims files left out)."""
     from pathlib import Path

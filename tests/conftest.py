@@ -32,3 +32,19 @@ def write_spec(tmp_path):
         p.write_text(text)
         return p
     return write
+
+
+_MEASURED = {}
+
+
+def measured(path):
+    """(graph, costcalc.verify Measurement) of a spec file, traced once per test session and
+    shared by every test module (a measurement is convention-free)."""
+    from costcalc.graph import build_graph
+    from costcalc.verify import measure
+
+    key = str(path)
+    if key not in _MEASURED:
+        graph = build_graph(key)
+        _MEASURED[key] = graph, measure(graph, graph.spec.batch)
+    return _MEASURED[key]

@@ -122,3 +122,13 @@ def test_json_does_not_import_rich_table():
             "print('RICH_TABLE', 'rich.table' in sys.modules, file=sys.stderr)\n")
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert "RICH_TABLE False" in r.stderr, r.stderr[-500:]
+
+
+def test_shell_glob_with_a_claims_file_skips_it():
+    # specs/*.yaml includes googlenet.claims.yaml, which is read beside googlenet.yaml
+    r = run_cli("analyze", SPECS / "googlenet.yaml", SPECS / "googlenet.claims.yaml", "-f", "json")
+    assert r.returncode == 0, r.stderr
+    assert "skipped" in r.stderr and "googlenet.claims.yaml" in r.stderr
+    assert json.loads(r.stdout)["totals"]["macs"] == 1_582_671_872  # fvcore on the real model
+    alone = run_cli("analyze", SPECS / "googlenet.claims.yaml")
+    assert alone.returncode == 2 and "not a spec" in alone.stderr

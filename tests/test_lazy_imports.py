@@ -15,6 +15,7 @@ COMMANDS = {
     "analyze, two specs": ["analyze", "specs/naive.yaml", "specs/reduced.yaml", "--format", "json"],
     "compare": ["compare", "specs/naive.yaml", "specs/reduced.yaml", "--format", "json"],
     "table": ["table", "specs/googlenet.yaml", "--format", "json"],
+    "check": ["check", "--format", "json"],  # the project's specs, budgets and lock
 }
 
 PROBE = """

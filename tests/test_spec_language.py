@@ -117,3 +117,69 @@ def test_error_carries_line_column_and_layer():
 def test_unused_layer_warns():
     g = build_graph(parse_spec_text("input: [3, 8, 8]\nlayers:\n  - {name: a, relu: }\n  - {name: b, relu: , from: input}\n", "t.yaml"))
     assert any("layer 'a'" in w and "never used" in w for w in g.warnings)
+
+
+WHEN_SPEC = """
+input: [8, 6, 6]
+blocks:
+  res:
+    params: [cin, c, {s: 1}]
+    layers:
+      - {name: conv, conv: {out: $c, kernel: 3, stride: $s, pad: 1, bias: false}}
+      - {name: short, conv: {out: $c, kernel: 1, stride: $s, bias: false}, from: input,
+         when: '${s != 1 or cin != c}'}
+      - {name: add, add: [conv, short]}
+layers:
+  - {name: same, block: res, args: [8, 8]}
+  - {name: wider, block: res, args: [8, 16]}
+  - {name: strided, block: res, args: [16, 16, 2]}
+"""
+
+
+def test_when_false_leaves_a_layer_out_and_its_name_reads_its_input():
+    r = run(WHEN_SPEC)
+    names = [l.name for l in r.layers]
+    # 'same' keeps the identity shortcut: its add reads the block input directly
+    assert "same/short" not in names
+    assert r.layer("same/add").inputs == ["same/conv", "input"]
+    # channels change (8 -> 16) or stride 2: the 1x1 projection is there
+    assert r.layer("wider/add").inputs == ["wider/conv", "wider/short"]
+    assert r.layer("strided/short").output == (16, 3, 3)
+    assert r.layer("wider/short").macs == 6 * 6 * 16 * 8  # 4,608
+
+
+def test_when_accepts_booleans_and_rejects_other_values():
+    r = run("input: [3, 4, 4]\nlayers:\n  - {name: a, relu: , when: false}\n  - {name: b, relu: , when: true}\n")
+    assert [l.name for l in r.layers] == ["b"]
+    assert r.layer("b").inputs == ["input"]
+    with pytest.raises(CostcalcError, match="'when' must be true, false or a whole number"):
+        run("input: [3, 4, 4]\nlayers:\n  - {name: a, relu: , when: maybe}\n")
+
+
+def test_repeat_zero_is_an_empty_chain():
+    r = run("""
+input: [4, 6, 6]
+blocks:
+  unit:
+    params: [c, n]
+    layers:
+      - {name: conv, conv: {out: $c, kernel: 1}, repeat: '${n - 1}'}
+      - {name: out, relu: }
+layers:
+  - {name: one, block: unit, args: [4, 1]}
+  - {name: three, block: unit, args: [4, 3]}
+""")
+    assert [l.name for l in r.layers] == ["one/out", "three/conv/0", "three/conv/1", "three/out"]
+    assert r.layer("one/out").inputs == ["input"]
+    with pytest.raises(CostcalcError, match="'repeat' must be a whole number from 0"):
+        run("input: [3, 4, 4]\nlayers:\n  - {name: a, relu: , repeat: -1}\n")
+
+
+@pytest.mark.parametrize("expr,value", [
+    ("a == 2", 1), ("a != 2", 0), ("a < b", 1), ("b <= a", 0), ("a > 1 and b >= 3", 1),
+    ("a > 5 or b == 3", 1), ("not a", 0), ("1 < a < b", 1), ("(a == 2) * 7 + b", 10),
+])
+def test_expression_comparisons_and_logic_give_one_or_zero(expr, value):
+    from costcalc.params import evaluate
+
+    assert evaluate("${" + expr + "}", {"a": 2, "b": 3}) == value

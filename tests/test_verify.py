@@ -14,21 +14,11 @@ from costcalc.graph import build_graph  # noqa: E402
 from costcalc.verify import check_model, measure, verify, verify_graph  # noqa: E402
 from costcalc.results import analyze  # noqa: E402
 from costcalc.spec import spec_files  # noqa: E402
-from conftest import ROOT, SPECS, run_cli  # noqa: E402
+from conftest import ROOT, SPECS, measured, run_cli  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 CONVENTIONS = ("macs", "flops", "fvcore")
 SHIPPED = spec_files(SPECS)
-_measured = {}
-
-
-def measured(path):
-    """(graph, Measurement) of a spec, traced once per test session (it is convention-free)."""
-    key = str(path)
-    if key not in _measured:
-        graph = build_graph(key)
-        _measured[key] = graph, measure(graph, graph.spec.batch)
-    return _measured[key]
 
 
 def run_main(argv, capsys):

@@ -72,6 +72,94 @@ def review_claims() -> str:
     return "```console\n$ costcalc " + " ".join(cmd) + "\n" + costcalc(*cmd).rstrip() + "\n```"
 
 
+# -- Budgets and CI: a throwaway project, locked, then changed, checked for real ---------------
+
+CHECK_DEMO_BUDGETS = """\
+specs/inception.yaml:
+  total: {params: 170K, macs: 130M}
+  "inception_3a/b3*": {macs: 12M}          # the 5x5 branch: its reduce, conv and relus
+  "block:inception": {activation_bytes: 4Mi}
+"""
+
+
+def _run_in(directory, *args) -> tuple[str, int]:
+    import subprocess
+
+    env = dict(os.environ, COLUMNS="160", PYTHONPATH=str(ROOT))
+    env.pop("GITHUB_ACTIONS", None)
+    r = subprocess.run([sys.executable, "-m", "costcalc", *args], cwd=directory, capture_output=True,
+                       text=True, env=env)
+    if r.returncode not in (0, 1):
+        raise SystemExit(f"costcalc {' '.join(args)} failed ({r.returncode}): {r.stderr}")
+    return r.stdout, r.returncode
+
+
+_DEMO = {}
+
+
+def check_demo() -> dict:
+    """Outputs of lock, a passing check and a failing check on a copy of specs/reduced.yaml."""
+    if _DEMO:
+        return _DEMO
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        (d / "specs").mkdir()
+        (d / "pyproject.toml").write_text('[tool.costcalc]\nspecs = ["specs/*.yaml"]\n')
+        spec = (ROOT / "specs" / "reduced.yaml").read_text()
+        (d / "specs" / "inception.yaml").write_text(spec)
+        (d / "costcalc-budgets.yaml").write_text(CHECK_DEMO_BUDGETS)
+        _DEMO["lock"] = _run_in(d, "lock")[0]
+        _DEMO["pass"] = _run_in(d, "check")
+        old, new = "args: [64, 96, 128, 16, 32, 32]", "args: [64, 96, 128, 16, 48, 32]"
+        assert old in spec
+        (d / "specs" / "inception.yaml").write_text(spec.replace(old, new))
+        _DEMO["fail"] = _run_in(d, "check")
+        _DEMO["markdown"] = _run_in(d, "check", "--format", "markdown")
+    return _DEMO
+
+
+def _console(cmd, out_code) -> str:
+    out, code = out_code
+    return f"```console\n$ {cmd}\n{out.rstrip()}\n$ echo $?\n{code}\n```"
+
+
+@section("check-budgets")
+def check_budgets() -> str:
+    return f"```yaml\n# costcalc-budgets.yaml\n{CHECK_DEMO_BUDGETS.rstrip()}\n```"
+
+
+@section("check-pass")
+def check_pass() -> str:
+    demo = check_demo()
+    return (f"```console\n$ costcalc lock\n{demo['lock'].rstrip()}\n```\n\n"
+            + _console("costcalc check", demo["pass"]))
+
+
+@section("check-fail")
+def check_fail() -> str:
+    return _console("costcalc check", check_demo()["fail"])
+
+
+@section("check-markdown")
+def check_markdown() -> str:
+    return "````markdown\n" + check_demo()["markdown"][0].rstrip() + "\n````"
+
+
+@section("zoo")
+def zoo_table() -> str:
+    import json
+
+    specs = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "specs" / "zoo").glob("*.yaml"))
+    runs = {conv: json.loads(costcalc("analyze", *specs, "--format", "json", "--convention", conv))["models"]
+            for conv in ("macs", "fvcore")}
+    lines = ["| model | spec | input | params | MACs | fvcore flops |", "|---|---|---|---:|---:|---:|"]
+    for m, f in zip(runs["macs"], runs["fvcore"]):
+        t = m["totals"]
+        lines.append(f"| {m['name']} | `{m['file']}` | {'×'.join(map(str, m['input']))} | "
+                     f"{t['params']:,} | {t['ops']:,} | {f['totals']['ops']:,} |")
+    return "\n".join(lines)
+
+
 def render(text: str) -> str:
     for name, fn in SECTIONS.items():
         pattern = re.compile(rf"(<!-- BEGIN costcalc:{name} -->\n).*?(<!-- END costcalc:{name} -->)", re.S)

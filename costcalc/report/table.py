@@ -140,3 +140,52 @@ def print_table1(table, out: Console | None = None):
     if outcomes:
         out.print()
         print_claims(outcomes, out)
+
+
+def print_check(report, top: int = 10, max_rows: int = 50, out: Console | None = None):
+    """`costcalc check` for humans: the verdict, the failures, the layers that changed against
+    the lock, and decreases (which pass) with a hint to re-lock."""
+    from .check import (CHANGE_HEADER, FAIL_HEADER, HINT, change_rows, changes_title,
+                        decrease_lines, failure_rows, more_failures_text, summary_line)
+
+    if out is None:
+        out = console()
+        if not sys.stdout.isatty():  # a CI log: let rows run to their natural width
+            out.width = max(out.width, 240)
+    out.print(summary_line(report))
+    if report.failures:
+        out.print("failures:")
+        table = Table(box=box.SIMPLE_HEAD)
+        for i, h in enumerate(FAIL_HEADER):  # only the path may fold, never a figure or place
+            table.add_column(h, justify="right" if 4 <= i <= 6 else "left", overflow="fold",
+                             no_wrap=h != "path")
+        rows, hidden = failure_rows(report, max_rows)
+        for row in rows:
+            table.add_row(*row)
+        out.print(table)
+        if hidden:
+            out.print(more_failures_text(hidden))
+    if report.changes:
+        out.print(changes_title(report, top) + ":")
+        table = Table(box=box.SIMPLE_HEAD)
+        for i, h in enumerate(CHANGE_HEADER):
+            table.add_column(h, justify="right" if i >= 3 else "left")
+        for row in change_rows(report, top):
+            table.add_row(*row)
+        out.print(table)
+    dec = decrease_lines(report, top)
+    if dec:
+        out.print(f"decreased against the lock (passes; {HINT}):")
+        for line in dec:
+            out.print(f"  {line}")
+    for note in report.notes:
+        out.print(f"note: {note}")
+
+
+def check_table_text(report, top: int = 10, max_rows: int = 50) -> str:
+    """print_check's output as plain text (for --output FILE)."""
+    import io
+
+    buf = io.StringIO()
+    print_check(report, top, max_rows, Console(file=buf, width=240, highlight=False, soft_wrap=False))
+    return buf.getvalue()

@@ -1,0 +1,201 @@
+"""The baseline lock: round trip, diffs, damage, vanished specs, interrupted writes.
+Figures of TINY are worked out in checkproject.py."""
+import json
+import os
+
+import pytest
+
+from checkproject import TINY, TINY_LOCK_EXPECTATIONS, cc, make_project  # noqa: F401 (cc: fixture)
+
+HEAD = "  - {name: head, conv: {out: 2, kernel: 1}}\n"  # 8*8*2*8 = 1,024 MACs; 2*8 + 2 = 18 params
+
+
+def test_lock_round_trip(tmp_path, cc):
+    p = make_project(tmp_path)
+    r = cc(p, "lock", "tiny.yaml")
+    assert r.returncode == 0, r.stderr
+    assert "costcalc.lock: 1 spec, 1 block instance, 3 layers locked" in r.stdout
+    text = p.joinpath("costcalc.lock").read_text()
+    d = json.loads(text)
+    assert d["costcalc-lock"] == 1 and d["metrics"] == ["params", "macs", "activations"]
+    tiny = d["specs"]["tiny.yaml"]
+    assert tiny["total"] == {"params": 408, "macs": 25_344, "activations": 1_280}
+    assert tiny["blocks"] == {"u1": {"params": 296, "macs": 18_432, "activations": 1_024}}
+    assert tiny["layers"] == {
+        "stem": {"params": 112, "macs": 6_912, "activations": 256},
+        "u1/conv": {"params": 296, "macs": 18_432, "activations": 512},
+        "u1/relu": {"params": 0, "macs": 0, "activations": 512}}
+    # one line per layer, sorted: the diff of a change is the changed lines
+    assert '        "u1/conv": {"params": 296, "macs": 18432, "activations": 512},\n' in text
+    r = cc(p, "check")  # no SPEC: the lock names tiny.yaml
+    assert r.returncode == 0, r.stdout
+    assert f"all {TINY_LOCK_EXPECTATIONS} expectations hold (lock {TINY_LOCK_EXPECTATIONS})" in r.stdout
+    # an existing lock is only rewritten on request; rewriting unchanged figures is byte-stable
+    r = cc(p, "lock", "tiny.yaml")
+    assert r.returncode == 2 and "use --update" in r.stderr
+    assert cc(p, "lock", "--update").returncode == 0
+    assert p.joinpath("costcalc.lock").read_text() == text
+
+
+def test_added_layer_shows_in_the_diff_and_fails(tmp_path, cc):
+    p = make_project(tmp_path)
+    assert cc(p, "lock", "tiny.yaml").returncode == 0
+    p.joinpath("tiny.yaml").write_text(TINY + HEAD)
+    r = cc(p, "check", "--format", "json")
+    assert r.returncode == 1
+    d = json.loads(r.stdout)
+    assert d["changes"] == [{"spec": "tiny.yaml", "path": "head", "status": "added", "before": None,
+                             "after": {"params": 18, "macs": 1024, "activations": 128},
+                             "delta": {"params": 18, "macs": 1024, "activations": 128},
+                             "line": 12, "column": 5}]  # where head is written in the spec
+    total_macs = next(f for f in d["failures"] if f["path"] == "total" and f["metric"] == "macs")
+    # 25,344 + 1,024 = 26,368; 1,024 / 25,344 = 4.04%
+    assert (total_macs["limit"], total_macs["actual"], total_macs["overshoot"]) == (25_344, 26_368, 1_024)
+    assert round(total_macs["overshoot_pct"], 2) == 4.04
+    table = cc(p, "check").stdout
+    changed = table[table.index("changed against the lock"):]
+    assert "head" in changed and "added" in changed and "+1,024" in changed
+    # the head adds to the total only: 3 failures (params, MACs, activations); keep 1 row
+    r = cc(p, "check", "--max-rows", "1")
+    assert "… and 2 more failures" in r.stdout and r.stdout.count("tiny.yaml:1:1") == 1
+
+
+def test_decrease_passes_with_a_hint_to_relock(tmp_path, cc):
+    p = make_project(tmp_path)
+    assert cc(p, "lock", "tiny.yaml").returncode == 0
+    # u1 with 4 filters: u1/conv 8*8*4*4*3*3 = 9,216 MACs; total 6,912 + 9,216 = 16,128
+    p.joinpath("tiny.yaml").write_text(TINY.replace("args: [8]", "args: [4]"))
+    r = cc(p, "check")
+    assert r.returncode == 0, r.stdout
+    assert "decreased against the lock" in r.stdout and "costcalc lock --update" in r.stdout
+    assert "tiny.yaml: total MACs 16,128, locked 25,344: −9,216 (−36.36%)" in r.stdout
+
+
+def test_removed_layer_is_a_decrease(tmp_path, cc):
+    p = make_project(tmp_path, {"tiny.yaml": TINY + HEAD})
+    assert cc(p, "lock", "tiny.yaml").returncode == 0
+    p.joinpath("tiny.yaml").write_text(TINY)
+    r = cc(p, "check", "-f", "json")
+    assert r.returncode == 0
+    d = json.loads(r.stdout)
+    assert {(o["path"], o["verdict"]) for o in d["outcomes"] if o["path"] == "head"} == {("head", "removed")}
+    assert d["changes"][0]["status"] == "removed" and d["changes"][0]["delta"]["macs"] == -1024
+
+
+def test_tolerance(tmp_path, cc):
+    p = make_project(tmp_path)
+    assert cc(p, "lock", "tiny.yaml").returncode == 0
+    # a ReLU after u1 adds 8*8*8 = 512 activations: 1,280 → 1,792, exactly +40%
+    p.joinpath("tiny.yaml").write_text(TINY + "  - {name: out_relu, relu: }\n")
+    assert cc(p, "check", "--tolerance", "40%").returncode == 0
+    r = cc(p, "check", "--tolerance", "39.9%")
+    assert r.returncode == 1 and "+512 (+40.00%)" in r.stdout
+    p.joinpath("pyproject.toml").write_text('[tool.costcalc]\nlock-tolerance = "0.4"\n')
+    assert cc(p, "check").returncode == 0
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda t: t[: len(t) // 2], "corrupt lock: JSON:"),  # truncated
+    (lambda t: "{ not json", "costcalc.lock:1:3: corrupt lock: JSON:"),
+    (lambda t: "", "corrupt lock: the file is empty"),
+    (lambda t: t.replace('"costcalc-lock": 1', '"costcalc-lock": 2'),
+     "lock format version 2 is newer than the version this costcalc reads (1); upgrade costcalc"),
+    (lambda t: t.replace('"costcalc-lock": 1', '"costcalc-lock": "x"'), "lock format version 'x' is not"),
+    (lambda t: t.replace('"costcalc-lock": 1,', ''), "not a costcalc lock"),
+    (lambda t: t.replace('"macs": 6912', '"macs": "6912"'),
+     "corrupt lock: spec 'tiny.yaml' layer 'stem': 'macs' must be a whole number ≥ 0, not '6912'"),
+    (lambda t: t.replace('"macs": 6912', '"macs": -1'), "must be a whole number ≥ 0, not -1"),
+])
+def test_damaged_or_other_version_lock_is_exit_2(tmp_path, cc, damage, message):
+    p = make_project(tmp_path)
+    assert cc(p, "lock", "tiny.yaml").returncode == 0
+    lock = p / "costcalc.lock"
+    lock.write_text(damage(lock.read_text()))
+    for args in (("check",), ("check", "tiny.yaml"), ("lock", "--update")):
+        r = cc(p, *args)
+        assert r.returncode == 2, (args, r.stdout, r.stderr)
+        assert r.stderr.startswith("costcalc: error: costcalc.lock") and r.stderr.count("\n") == 1
+        assert message in r.stderr, r.stderr
+
+
+def test_vanished_spec_fails_and_update_drops_it(tmp_path, cc):
+    p = make_project(tmp_path, {"tiny.yaml": TINY, "other.yaml": TINY.replace("tiny", "other")})
+    assert cc(p, "lock", "tiny.yaml", "other.yaml").returncode == 0
+    os.remove(p / "other.yaml")
+    r = cc(p, "check")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "other.yaml is in the lock but no longer exists" in r.stdout
+    assert cc(p, "check", "tiny.yaml").returncode == 0  # named specs: only their entries apply
+    r = cc(p, "lock", "--update")
+    assert r.returncode == 0 and "dropped other.yaml" in r.stdout
+    assert list(json.loads((p / "costcalc.lock").read_text())["specs"]) == ["tiny.yaml"]
+    assert cc(p, "check").returncode == 0
+
+
+def test_missing_lock_named_by_flag_or_config_is_exit_2(tmp_path, cc):
+    p = make_project(tmp_path)
+    r = cc(p, "check", "tiny.yaml", "--lock", "nope.lock")
+    assert r.returncode == 2 and "nope.lock: no such lock file" in r.stderr
+    assert cc(p, "check", "tiny.yaml").returncode == 0  # the default lock is optional
+
+
+@pytest.mark.parametrize("crash", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+def test_interrupted_update_leaves_the_old_lock_intact(tmp_path, cc, monkeypatch, crash):
+    p = make_project(tmp_path)
+    assert cc(p, "lock", "tiny.yaml").returncode == 0
+    before = (p / "costcalc.lock").read_bytes()
+    p.joinpath("tiny.yaml").write_text(TINY + HEAD)
+    written = []
+
+    def crash_before_rename(src, dst):  # the new text is written and fsynced; the rename never happens
+        written.append(open(src).read())
+        raise crash
+
+    monkeypatch.setattr(os, "replace", crash_before_rename)
+    r = cc(p, "lock", "--update")
+    monkeypatch.undo()
+    assert '"head"' in written[0]  # the crash came after the complete new lock was written
+    assert r.returncode == (2 if isinstance(crash, OSError) else 130)
+    if isinstance(crash, OSError):
+        assert "costcalc.lock: cannot write lock: No space left on device" in r.stderr
+    assert (p / "costcalc.lock").read_bytes() == before
+    assert sorted(f.name for f in p.iterdir()) == ["costcalc.lock", "pyproject.toml", "tiny.yaml"]
+
+
+def test_lookup_order_flag_then_pyproject_then_default(tmp_path, cc):
+    p = make_project(tmp_path, config='lock = "baseline/models.lock"\nspecs = ["*.yaml"]\n')
+    (p / "baseline").mkdir()
+    assert cc(p, "lock").returncode == 0  # no SPEC: [tool.costcalc] specs
+    assert (p / "baseline" / "models.lock").is_file() and not (p / "costcalc.lock").exists()
+    # spec paths in a lock are relative to the lock's directory
+    assert list(json.loads((p / "baseline" / "models.lock").read_text())["specs"]) == ["../tiny.yaml"]
+    assert cc(p, "lock", "--lock", "flag.lock").returncode == 0
+    assert (p / "flag.lock").is_file()
+    sub = p / "baseline"  # run from a subdirectory: the pyproject above still applies
+    r = cc(sub, "check")
+    assert r.returncode == 0 and "on 1 spec" in r.stdout
+    p.joinpath("pyproject.toml").write_text("[tool.costcalc]\n")
+    assert cc(p, "lock", "tiny.yaml").returncode == 0 and (p / "costcalc.lock").is_file()
+
+
+def test_bad_project_config_is_exit_2(tmp_path, cc):
+    p = make_project(tmp_path, config='lok = "x.lock"\n')
+    r = cc(p, "check", "tiny.yaml")
+    assert r.returncode == 2 and "unknown key 'lok' (did you mean 'lock'?)" in r.stderr
+    p.joinpath("pyproject.toml").write_text('[tool.costcalc]\nbudgets = "missing.yaml"\n')
+    r = cc(p, "check", "tiny.yaml")
+    assert r.returncode == 2 and "missing.yaml: no such budgets file" in r.stderr
+    p.joinpath("pyproject.toml").write_text('[tool.costcalc\n')
+    r = cc(p, "check", "tiny.yaml")
+    assert r.returncode == 2 and "pyproject.toml: TOML:" in r.stderr
+
+
+def test_config_exclude_takes_files_out_of_specs(tmp_path, cc):
+    p = make_project(tmp_path, {"tiny.yaml": TINY, "tiny.claims.yaml": "claims: []\n"},
+                     config='specs = ["*.yaml"]\nexclude = ["*.claims.yaml"]\n')
+    r = cc(p, "lock")
+    assert r.returncode == 0, r.stderr
+    assert list(json.loads((p / "costcalc.lock").read_text())["specs"]) == ["tiny.yaml"]
+    p.joinpath("pyproject.toml").write_text('[tool.costcalc]\nspecs = ["*.yaml"]\n')
+    r = cc(p, "check")  # without the exclusion the claims file is read as a spec
+    assert r.returncode == 2 and "tiny.claims.yaml" in r.stderr
