@@ -4,6 +4,7 @@ No counting logic lives here. Bad input ends with one `costcalc: error:` line an
 """
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from enum import Enum
@@ -78,7 +79,9 @@ def _spec_args(paths):
 def _analyze_all(specs, convention, batch, dtype):
     from .results import analyze
 
-    return [analyze(str(s), convention=convention.value, batch=batch, dtype=dtype) for s in specs]
+    results = [analyze(str(s), convention=convention.value, batch=batch, dtype=dtype) for s in specs]
+    gc.freeze()  # they live until exit: the cyclic collector need not re-scan them while reporting
+    return results
 
 
 def _warn(results):
