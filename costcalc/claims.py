@@ -12,6 +12,7 @@ read automatically), or in a claims file that a ``claims:`` item includes::
         source: "Szegedy et al. 2014, Table 1"
         note: "..."                # a known rule that explains a difference, one line
         informational: true        # shown with its verdict, but never fails `check`
+        rule: claim                # claim (default): the figure as written; max | min: a limit
       - metric: params
         ratio: [self, ../classic/alexnet_2012.yaml]   # metric(A) / metric(B), paths relative
         value: 1/12                                   # to the claiming spec's folder
@@ -31,7 +32,11 @@ from .errors import CostcalcError, did_you_mean
 from .expect import METRICS, Expectation, Outcome, evaluate, parse_written
 from .loader import load_yaml_file, pos_of
 
-CLAIM_KEYS = ("scope", "metric", "value", "k", "tolerance", "source", "note", "informational", "ratio")
+CLAIM_KEYS = ("scope", "metric", "value", "k", "tolerance", "source", "note", "informational", "ratio",
+              "rule")
+#: how a claim is read: the figure as written (claim), or a published limit (max, min: "within a
+#: budget of 1.5 billion multiply-adds" is an upper bound, not an estimate)
+CLAIM_RULES = ("claim", "max", "min")
 FILE_KEYS = ("claims", "defaults", "description")
 SELF = "self"
 MAX_INCLUDES = 8
@@ -87,7 +92,8 @@ def outcome_dict(o: Outcome) -> dict:
         computed = int(computed) if computed.denominator == 1 else float(computed)
     d = {"scope": o.path if e.ratio is None else "ratio", "metric": e.metric, "claimed": e.text,
          "computed": computed, "verdict": o.verdict, "passed": o.passed, "detail": o.detail,
-         "note": e.note, "source": e.source, "informational": e.informational, "k": e.k}
+         "note": e.note, "source": e.source, "informational": e.informational, "k": e.k,
+         "rule": e.rule}
     if e.tolerance:
         d["tolerance"] = float(e.tolerance)
     if e.ratio is not None:
@@ -201,9 +207,16 @@ class _Reader:
                 raise self.err("a ratio claim compares two models' totals; it takes no 'scope'",
                                file, item, "scope")
             ratio = self._ratio(c["ratio"], file, item)
+        rule = c.get("rule", "claim")
+        if rule not in CLAIM_RULES:
+            raise self.err(f"'rule' is {', '.join(CLAIM_RULES)}, not {rule!r}", file, item,
+                           "rule" if "rule" in item else None)
+        if rule != "claim" and (ratio is not None or written.inverse):
+            raise self.err(f"a '{rule}' claim is a limit on one model's figure; it takes no ratio",
+                           file, item, "rule")
         pos = pos_of(item) or (None, None)
         return Expectation(
-            rule="claim", spec=self.spec.file or "", scope=scope.strip(), metric=metric,
+            rule=rule, spec=self.spec.file or "", scope=scope.strip(), metric=metric,
             value=written.value, text=str(c["value"]).strip(), tolerance=tolerance,
             precision=written.precision, source=texts["source"], note=texts["note"],
             informational=info, origin=(file, pos[0], pos[1]), ratio=ratio,

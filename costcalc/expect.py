@@ -43,7 +43,7 @@ class Expectation:
     precision: Fraction | None = None  # claims: one unit of the last written digit
     source: str = ""
     note: str = ""  # a known explanation, shown beside the verdict
-    informational: bool = False  # a claim whose mismatch is shown but never fails check
+    informational: bool = False  # a claim (any rule) whose failure is shown but never fails check
     origin: tuple = (None, None, None)  # (file, line, column) where it was written
     ratio: tuple | None = None  # (spec A, spec B) for a claim on metric(A) / metric(B)
     inverse: bool = False  # the claim was written "1/N": compare N with B / A
@@ -269,10 +269,12 @@ def _one(e: Expectation, path: str, computed: int) -> Outcome:
     limit = e.value * (1 + e.tolerance)
     if e.rule == "max":
         ok = computed <= limit
-        return Outcome(e, path, computed, "ok" if ok else "over", ok, _over_text(computed, e.value))
+        return Outcome(e, path, computed, "ok" if ok else "over", ok or e.informational,
+                       _over_text(computed, e.value))
     if e.rule == "min":
         ok = computed >= e.value * (1 - e.tolerance)
-        return Outcome(e, path, computed, "ok" if ok else "under", ok, _over_text(computed, e.value))
+        return Outcome(e, path, computed, "ok" if ok else "under", ok or e.informational,
+                       _over_text(computed, e.value))
     if e.rule == "lock":
         if computed == e.value:
             return Outcome(e, path, computed, "same", True, "unchanged")

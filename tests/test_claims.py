@@ -122,7 +122,9 @@ TABLE1 = [
 @pytest.mark.parametrize("spec,conv1", [("googlenet.yaml", "mismatch"),
                                         ("googlenet_table1.yaml", "rounded")])
 def test_table1_claims(spec, conv1):
-    got = by_scope(spec)
+    # Table 1's rows; the whole-model claims (12x fewer params than AlexNet, the 1.5G budget)
+    # are tested in test_classic.py
+    got = {k: o for k, o in by_scope(spec).items() if o.expectation.scope != "total"}
     assert len(got) == 24
     for scope, weights, macs in TABLE1:
         assert got[(scope, "weights")].verdict == weights, scope

@@ -160,6 +160,60 @@ def zoo_table() -> str:
     return "\n".join(lines)
 
 
+# -- GoogLeNet among its peers ---------------------------------------------------------------
+
+#: (spec, the paper it follows), in order of publication; ratios are against GoogLeNet (last)
+PEERS = [
+    ("specs/classic/lenet5.yaml", "LeCun et al. 1998"),
+    ("specs/classic/alexnet_2012.yaml", "Krizhevsky et al. 2012"),
+    ("specs/classic/nin_imagenet.yaml", "Lin et al. 2013"),
+    ("specs/zoo/vgg16.yaml", "Simonyan & Zisserman 2014"),
+    ("specs/googlenet.yaml", "Szegedy et al. 2014"),
+]
+#: the GoogLeNet variants whose cross-model claims (total and ratio claims) the section judges
+GOOGLENETS = ["specs/googlenet.yaml", "specs/googlenet_table1.yaml"]
+
+
+@section("peers")
+def peers() -> str:
+    import json
+
+    googlenet, others = PEERS[-1][0], [s for s, _ in PEERS[:-1]]
+    cmd = ("compare", googlenet, *others, "--format", "json")
+    data = json.loads(costcalc(*cmd))
+    models = {m["file"]: m for m in data["models"]}
+    vs = {m["key"]: {v["model"]: v["text"] for v in m["vs_first"]} for m in data["metrics"]}
+    lines = [f"`costcalc {' '.join(cmd[:-2])}`, with ratios against GoogLeNet. Params are weights "
+             "+ biases; MACs are conv and linear multiply-accumulates, bias adds excluded; "
+             "activations are the output elements of every layer; batch 1.", "",
+             "| model | after | input | params | MACs | activations | params vs GoogLeNet "
+             "| MACs vs GoogLeNet |", "|---|---|---|--:|--:|--:|---|---|"]
+    for spec, paper in PEERS:
+        m = models[spec]
+        t, name = m["totals"], m["name"]
+        ratio = ("—", "—") if spec == googlenet else (vs["params"][name], vs["ops"][name])
+        lines.append(f"| [{name}]({spec}) | {paper} | {'×'.join(map(str, m['input']))} "
+                     f"| {t['params']:,} | {t['macs']:,} | {t['activations']:,} "
+                     f"| {ratio[0]} | {ratio[1]} |")
+    lines += ["", "The GoogLeNet paper's claims against its peers, on the dense GoogLeNet and on "
+              "Table 1's variant (separable conv1), from `costcalc table SPEC --format json` "
+              "(claims on the whole model; the per-row Table 1 claims are in the Table 1 section):",
+              "", "| spec | claim | metric | claimed | computed | verdict | why |",
+              "|---|---|---|--:|--:|---|---|"]
+    for spec in GOOGLENETS:
+        table = json.loads(costcalc("table", spec, "--format", "json"))
+        for c in table["claims"]:
+            computed = (f"{c['numerator']:,} / {c['denominator']:,}" if "ratio" in c
+                        else f"{c['computed']:,}")
+            claimed = {"max": "≤ ", "min": "≥ "}.get(c.get("rule"), "") + c["claimed"]
+            what = f"{c['metric']} {c['ratio']}" if "ratio" in c else f"{c['metric']} total"
+            verdict = c["verdict"] + (" (informational)" if c["informational"] and c["verdict"]
+                                      in ("mismatch", "over", "under", "missing") else "")
+            lines.append(f"| [{table['name']}]({spec}) | {c['source']} | {what} | {claimed} "
+                         f"| {computed} | {verdict} | {c['detail']}; {c['note']} |")
+    return "\n".join(lines)
+
+
 def render(text: str) -> str:
     for name, fn in SECTIONS.items():
         pattern = re.compile(rf"(<!-- BEGIN costcalc:{name} -->\n).*?(<!-- END costcalc:{name} -->)", re.S)

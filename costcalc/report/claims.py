@@ -5,7 +5,9 @@ from collections import Counter
 
 from ..claims import outcome_dict
 
-VERDICTS = ("exact", "rounded", "truncated", "mismatch", "missing")
+VERDICTS = ("exact", "rounded", "truncated", "mismatch", "ok", "over", "under", "missing")
+#: verdicts that fail check unless the claim is informational
+FAILING = ("mismatch", "over", "under", "missing")
 
 
 def scope_cell(o) -> str:
@@ -13,7 +15,9 @@ def scope_cell(o) -> str:
 
 
 def claimed_cell(o) -> str:
-    return o.expectation.text
+    """The claim as written; a limit (rule max or min) with its sign: '≤ 1.5B'."""
+    sign = {"max": "≤ ", "min": "≥ "}.get(o.expectation.rule, "")
+    return sign + o.expectation.text
 
 
 def computed_cell(o) -> str:
@@ -29,7 +33,7 @@ def computed_cell(o) -> str:
 def verdict_cell(o) -> str:
     if not o.passed:
         return f"{o.verdict}: FAILS"
-    if o.expectation.informational and o.verdict in ("mismatch", "missing"):
+    if o.expectation.informational and o.verdict in FAILING:
         return f"{o.verdict} (informational)"
     return o.verdict
 
@@ -45,7 +49,7 @@ def summary(outcomes) -> str:
     are informational'."""
     n = Counter(o.verdict for o in outcomes)
     parts = [f"{n[v]} {v}" for v in VERDICTS if n[v]]
-    info = sum(1 for o in outcomes if o.expectation.informational and o.verdict in ("mismatch", "missing"))
+    info = sum(1 for o in outcomes if o.expectation.informational and o.verdict in FAILING)
     failing = sum(1 for o in outcomes if not o.passed)
     text = f"{len(outcomes)} claim{'s' if len(outcomes) != 1 else ''}: {', '.join(parts)}"
     if info:
