@@ -52,15 +52,3 @@ def nested_spec(n: int) -> str:
     ]
     return "\n".join(lines) + "\n"
 
-
-def expected_totals(n: int) -> dict:
-    """Totals of either spec with n layers (n/2 convs, n/2 relus), batch 1, by arithmetic."""
-    convs = relus = n // 2
-    elements = CHANNELS * SIZE * SIZE  # 512 outputs per layer
-    weights = convs * CHANNELS * CHANNELS * 3 * 3  # 576 per conv
-    biases = convs * CHANNELS  # 8 per conv
-    macs = convs * elements * CHANNELS * 3 * 3  # 36,864 per conv
-    return {"weights": weights, "biases": biases, "params": weights + biases, "macs": macs,
-            "flops": 2 * macs, "elementops": (convs + relus) * elements,  # bias adds + relus
-            "activations": n * elements}
-
