@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from .errors import CostcalcError
 from .expand import INPUT, Expansion, expand
+from .gcpause import without_gc
 from .kinds.base import Cost, ShapeError
 from .spec import Spec, load_spec
 
@@ -61,6 +62,7 @@ class Graph:
                 self.warnings.append(" ".join(warning.splitlines()))
 
 
+@without_gc
 def build_graph(source) -> Graph:
     """Spec (path, dict or Spec) → Graph with shapes and costs."""
     spec = source if isinstance(source, Spec) else load_spec(source)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import conventions
+from .gcpause import without_gc
 from .graph import Graph, build_graph
 from .kinds.base import numel
 from .spec import DTYPE_BYTES
@@ -64,31 +65,41 @@ class ModelResult:
     totals: dict
     graph: Graph
     warnings: list = field(default_factory=list)
+    _scopes: dict | None = field(default=None, init=False, repr=False, compare=False)
+    _by_name: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def instances(self):
         return self.graph.instances
 
     def scope_totals(self) -> dict:
-        """Totals for every block instance and repeat group, by path."""
-        out = {path: _zero() for path in self.graph.instances}
-        parent = {p: inst.parent for p, inst in self.graph.instances.items()}
-        for layer in self.layers:
-            scope = layer.scope
-            while scope:
-                _add(out[scope], layer)
-                scope = parent[scope]
-        return out
+        """Totals for every block instance and repeat group, by path (computed once; read-only).
+
+        Linear: each layer adds into its own scope, then each scope into its parent, children
+        first (an instance is recorded before the instances inside it)."""
+        if self._scopes is None:
+            instances = self.graph.instances
+            out = {path: _zero() for path in instances}
+            for layer in self.layers:
+                if layer.scope:
+                    _add(out[layer.scope], layer)
+            for path in reversed(instances):
+                parent = instances[path].parent
+                if parent:
+                    mine, theirs = out[path], out[parent]
+                    for m in METRICS:
+                        theirs[m] += mine[m]
+            self._scopes = out
+        return self._scopes
 
     def layer(self, path: str) -> LayerResult | None:
-        for layer in self.layers:
-            if layer.name == path:
-                return layer
-        return None
+        if self._by_name is None:
+            self._by_name = {layer.name: layer for layer in self.layers}
+        return self._by_name.get(path)
 
     def to_dict(self) -> dict:
         """The JSON contract of `costcalc analyze --format json`."""
-        scoped = self.scope_totals() if self.graph.instances else {}  # once: O(layers x depth)
+        scopes = self.scope_totals()
         return {
             "name": self.name,
             "file": self.file,
@@ -105,12 +116,13 @@ class ModelResult:
                  "activations": l.activations, "activation_bytes": l.activation_bytes}
                 for l in self.layers
             ],
-            "blocks": {path: {"block": inst.block, **scoped[path]}
+            "blocks": {path: {"block": inst.block, **scopes[path]}
                        for path, inst in self.graph.instances.items()},
             "warnings": list(self.warnings),
         }
 
 
+@without_gc
 def analyze(source, *, convention: str = conventions.DEFAULT, batch: int | None = None,
             dtype: str | None = None) -> ModelResult:
     """Count a spec (a path, a mapping, or a Graph) and return a ModelResult.
