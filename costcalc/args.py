@@ -5,7 +5,7 @@ A kind declares its arguments as ``{"kernel": Pair(), "stride": Pair(default=1),
 """
 from __future__ import annotations
 
-from .errors import CostcalcError, did_you_mean
+from .errors import CostcalcError, describe, did_you_mean
 
 MAX_INT = 2**40  # the largest channel count, size, kernel ... a spec may give (about 1.1e12)
 REQUIRED = object()
@@ -47,22 +47,13 @@ def _int(value, *, minimum: int) -> int:
         raise ValueError(f"must be a whole number, not {_show(value)}")
     if value < minimum:
         word = "positive" if minimum == 1 else "zero or more"
-        raise ValueError(f"must be {word}, not {value}")
+        raise ValueError(f"must be {word}, not {describe(value)}")
     if value > MAX_INT:
-        raise ValueError(f"{value} is too large (limit {MAX_INT:,})")
+        raise ValueError(f"{describe(value)} is too large (limit {MAX_INT:,})")
     return value
 
 
-def _show(value) -> str:
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, str):
-        return f"the text {value!r}"
-    if isinstance(value, (list, dict)):
-        return f"a {'list' if isinstance(value, list) else 'mapping'}"
-    if value is None:
-        return "nothing (null)"
-    return repr(value)
+_show = describe
 
 
 class PosInt(Arg):

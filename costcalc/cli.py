@@ -329,17 +329,32 @@ def lock_cmd(
 
 def main(argv=None):
     """Console-script entry point: runs the app and turns errors into one line and an exit code."""
+    # the click that typer uses (typer >= 0.24 vendors its own copy)
+    click = sys.modules[typer.BadParameter.__module__]
+    no_args = getattr(click, "NoArgsIsHelpError", ())
+    _state["debug"] = bool(os.environ.get("COSTCALC_DEBUG"))  # --debug sets it for this run only
     # a one-shot process that mostly allocates and keeps: collect cyclic garbage less often (the
     # default runs ~80 passes over the growing heap of imports for one GoogLeNet table)
     thresholds = gc.get_threshold()
     gc.set_threshold(50_000, 20, 20)
     try:
-        app(args=argv, prog_name="costcalc", standalone_mode=True)
+        code = app(args=argv, prog_name="costcalc", standalone_mode=False)
     except CostcalcError as exc:
         if _state["debug"]:
             raise
         print(f"costcalc: error: {exc}", file=sys.stderr)
         sys.exit(EXIT_USAGE)
+    except no_args as exc:  # bare `costcalc`: the help text
+        exc.show()
+        sys.exit(EXIT_USAGE)
+    except click.ClickException as exc:  # usage: an unknown option, a bad value ...
+        text = " ".join(exc.format_message().split())
+        hint = f" (see '{exc.ctx.command_path} --help')" if getattr(exc, "ctx", None) else ""
+        print(f"costcalc: error: {text}{hint}", file=sys.stderr)
+        sys.exit(EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code)
+    except typer.Abort:
+        print("costcalc: error: aborted", file=sys.stderr)
+        sys.exit(EXIT_FAIL)
     except KeyboardInterrupt:
         print("costcalc: error: interrupted", file=sys.stderr)
         sys.exit(130)
@@ -348,11 +363,12 @@ def main(argv=None):
     except Exception as exc:  # a bug: never a bare traceback unless asked for
         if _state["debug"]:
             raise
-        print(f"costcalc: error: internal error: {type(exc).__name__}: {exc} "
+        print(f"costcalc: error: internal error: {type(exc).__name__}: {' '.join(str(exc).split())} "
               "(a bug in costcalc; rerun with --debug for the traceback)", file=sys.stderr)
         sys.exit(EXIT_INTERNAL)
     finally:
         gc.set_threshold(*thresholds)  # main() is also called in-process (tests)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
 if __name__ == "__main__":  # pragma: no cover

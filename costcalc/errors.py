@@ -41,9 +41,8 @@ class CostcalcError(Exception):
                     where += f":{self.column}"
             where += ": "
         layer = f"layer '{self.layer}': " if self.layer else ""
-        # one line, always
-        text = " ".join(str(self.message).split("\n"))
-        return f"{where}{layer}{text}"
+        # one line, always: any line break (\r, \x0b, \u2028 ...) in a name or path becomes a space
+        return " ".join(f"{where}{layer}{self.message}".splitlines())
 
 
 def did_you_mean(word: str, choices, hints: dict | None = None) -> str:
@@ -54,3 +53,21 @@ def did_you_mean(word: str, choices, hints: dict | None = None) -> str:
         return f" (did you mean '{hints[word]}'?)"
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def describe(value) -> str:
+    """A value as an error message shows it: 'the text 'x'', 'a list', '1.5', a huge
+    number by its digit count."""
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"the text {value[:60]!r}" + ("..." if len(value) > 60 else "")
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, int) and abs(value) >= 10**40:
+        return f"a {len(str(abs(value)))}-digit number"
+    return repr(value)

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 
 from . import kinds
 from .args import validate_args
-from .errors import CostcalcError, did_you_mean
+from .errors import CostcalcError, describe, did_you_mean
 from .loader import Map, pos_of
 from .params import substitute
 from .spec import NAME_RE, Spec
 
 MAX_NESTING = 16  # block instances inside block instances
-MAX_LAYERS = 2_000_000  # layers after expansion
+MAX_LAYERS = 100_000  # layers after expansion (a rich table of 100,000 rows takes a minute)
 ENTRY_KEYS = ("name", "from", "repeat", "when", "label", "block", "args")
 INPUT = "input"
 
@@ -78,7 +78,7 @@ class Expansion:
                 entry.pos, entry.key_pos = pos, {}
             if not isinstance(entry, dict):
                 raise self.err(f"a layer must be a mapping such as {{name: c1, conv: {{...}}}} or a "
-                               f"kind name, not {type(entry).__name__}", pos, scope)
+                               f"kind name, not {describe(entry)}", pos, scope)
             pos = pos_of(entry) or pos
             if env:
                 try:

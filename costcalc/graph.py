@@ -40,7 +40,8 @@ class Graph:
                 cost = node.kind.cost(node.args, ins, out)
             except ShapeError as exc:
                 line, col = node.pos if node.pos else (None, None)
-                raise CostcalcError(str(exc), file=file, line=line, column=col, layer=node.path) from None
+                raise CostcalcError(exc.named(node.inputs), file=file, line=line, column=col,
+                                    layer=node.path) from None
             shapes[node.path] = out
             costs[node.path] = cost
         self._check_reachable()
@@ -56,8 +57,9 @@ class Graph:
         for node in self.nodes:
             if node.path not in used:
                 loc = f"{where}{node.pos[0]}:{node.pos[1]}: " if node.pos and where else where and where + " "
-                self.warnings.append(f"{loc}layer '{node.path}': its output is never used "
-                                     "(no path to the model output); it is still counted")
+                warning = (f"{loc}layer '{node.path}': its output is never used "
+                           "(no path to the model output); it is still counted")
+                self.warnings.append(" ".join(warning.splitlines()))
 
 
 @without_gc

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from .atomic import write_text_atomic
 from .errors import CostcalcError
-from .expect import METRICS, Expectation
+from .expect import Expectation
 from .loader import read_text
 from .project import canon
 
@@ -134,8 +134,9 @@ def read_lock(path) -> Lock:
                                                       "rewrite it with `costcalc lock --update`"),
             file=name)
     metrics = doc.get("metrics")
-    if not isinstance(metrics, list) or not metrics or not all(m in METRICS for m in metrics):
-        raise _corrupt(name, f"'metrics' must list figures among {', '.join(METRICS)}")
+    # version 1 locks exactly these (the change reports show each of them)
+    if metrics != list(LOCK_METRICS):
+        raise _corrupt(name, f"'metrics' must be {', '.join(LOCK_METRICS)}")
     specs = doc.get("specs")
     if not isinstance(specs, dict):
         raise _corrupt(name, "'specs' must be a mapping of spec file to figures")
@@ -145,6 +146,8 @@ def read_lock(path) -> Lock:
         where = f"spec '{rel}'"
         if not isinstance(entry, dict) or not isinstance(entry.get("total"), dict):
             raise _corrupt(name, f"{where} has no 'total'")
+        if not isinstance(entry.get("name"), str):  # lock --update writes it back
+            raise _corrupt(name, f"{where} has no 'name' (the model's name, as text)")
         _figures(name, f"{where} total", entry["total"], metrics)
         for section in SECTIONS:
             group = entry.get(section)

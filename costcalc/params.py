@@ -9,14 +9,26 @@ from __future__ import annotations
 import ast
 import operator
 
-from .errors import CostcalcError
+from .errors import CostcalcError, describe
 from .loader import Map, Seq
 
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
         ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod}
 _CMP = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
         ast.Gt: operator.gt, ast.GtE: operator.ge}
-MAX_EXPR_LEN = 200
+MAX_EXPR_LEN = 200  # characters in one ${...}
+MAX_EXPR_VALUE = 2**128  # the largest operand of expression arithmetic
+
+
+def _operand(value, text):
+    """A whole number of at most MAX_EXPR_VALUE in size: arithmetic refuses anything else, so
+    a chain of products stays small (the argument checks then apply MAX_INT)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise CostcalcError(f"'${{{text}}}': arithmetic needs whole numbers, not {describe(value)}")
+    if abs(value) > MAX_EXPR_VALUE:
+        raise CostcalcError(f"'${{{text}}}': {describe(value)} is too large for arithmetic "
+                            f"(limit 2**128)")
+    return value
 
 
 def _eval(node, env, text):
@@ -30,21 +42,19 @@ def _eval(node, env, text):
                                 f"(parameters: {', '.join(env) or 'none'})")
         return env[node.id]
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        return -_eval(node.operand, env, text)
+        return -_operand(_eval(node.operand, env, text), text)
     if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
-        left, right = _eval(node.left, env, text), _eval(node.right, env, text)
-        for v in (left, right):
-            if isinstance(v, bool) or not isinstance(v, int):
-                raise CostcalcError(f"'${{{text}}}': arithmetic needs whole numbers, not {v!r}")
+        left = _operand(_eval(node.left, env, text), text)
+        right = _operand(_eval(node.right, env, text), text)
         if isinstance(node.op, (ast.FloorDiv, ast.Mod)) and right == 0:
             raise CostcalcError(f"'${{{text}}}' divides by zero")
-        if isinstance(node.op, ast.Mult) and abs(left) > 2**64 and abs(right) > 2**64:
-            raise CostcalcError(f"'${{{text}}}' is too large")
         return _OPS[type(node.op)](left, right)
     if isinstance(node, ast.Compare) and all(type(op) in _CMP for op in node.ops):
         left = _eval(node.left, env, text)
         for op, right_node in zip(node.ops, node.comparators):
             right = _eval(right_node, env, text)
+            if type(op) not in (ast.Eq, ast.NotEq):  # ordering needs numbers: 'same' < 3 is an error
+                left, right = _operand(left, text), _operand(right, text)
             if not _CMP[type(op)](left, right):
                 return 0
             left = right

@@ -70,7 +70,8 @@ def _read_config(pyproject: Path) -> dict:
         raise CostcalcError(f"cannot read: {exc}", file=canon(pyproject)) from None
     except tomllib.TOMLDecodeError as exc:
         raise CostcalcError(f"TOML: {exc}", file=canon(pyproject)) from None
-    config = data.get("tool", {}).get("costcalc", {})
+    tool = data.get("tool", {})
+    config = tool.get("costcalc", {}) if isinstance(tool, dict) else {}
     if not isinstance(config, dict):
         raise CostcalcError("[tool.costcalc] must be a table", file=canon(pyproject))
     for key in config:

@@ -117,6 +117,8 @@ def parse_spec(doc: dict, file: str | None) -> Spec:
         name = os.path.splitext(os.path.basename(file))[0] if file else "model"
     if not isinstance(name, str) or not name.strip():
         raise _err("'name' must be text", file, doc, "name")
+    if len(name.splitlines()) != 1:
+        raise _err("'name' must be one line of text", file, doc, "name")
 
     shape = doc["input"]
     if not isinstance(shape, list) or len(shape) not in (1, 3):
@@ -135,8 +137,10 @@ def parse_spec(doc: dict, file: str | None) -> Spec:
         raise _err("'layers' must be a non-empty list", file, doc, "layers")
     blocks = _parse_blocks(doc.get("blocks"), file, doc)
     desc = doc.get("description", "")
+    if not isinstance(desc, str):
+        raise _err("'description' must be text", file, doc, "description")
     return Spec(name=name, file=file, input=shape, batch=batch, dtype=dtype, blocks=blocks,
-                layers=layers, raw=doc, description=desc if isinstance(desc, str) else "")
+                layers=layers, raw=doc, description=desc)
 
 
 def _parse_blocks(blocks, file, doc) -> dict:

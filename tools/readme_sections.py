@@ -214,6 +214,18 @@ def peers() -> str:
     return "\n".join(lines)
 
 
+@section("error-example")
+def error_example() -> str:
+    import subprocess
+
+    spec = "examples/errors/kernel_too_large.yaml"
+    r = subprocess.run([sys.executable, "-m", "costcalc", "analyze", spec], cwd=ROOT,
+                       capture_output=True, text=True)
+    if r.returncode != 2 or r.stderr.count("\n") != 1:
+        raise SystemExit(f"costcalc analyze {spec} should fail with one line and exit 2: {r.stderr}")
+    return f"```console\n$ costcalc analyze {spec}\n{r.stderr.strip()}\n$ echo $?\n2\n```"
+
+
 def render(text: str) -> str:
     for name, fn in SECTIONS.items():
         pattern = re.compile(rf"(<!-- BEGIN costcalc:{name} -->\n).*?(<!-- END costcalc:{name} -->)", re.S)

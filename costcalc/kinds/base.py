@@ -9,7 +9,24 @@ from dataclasses import dataclass
 
 
 class ShapeError(ValueError):
-    """A shape rule cannot apply to these inputs; the graph adds file, line and layer."""
+    """A shape rule cannot apply to these inputs; the graph adds file, line and layer.
+
+    ``sides`` names two of a multi-input layer's inputs that disagree, as ((index, shape),
+    (index, shape)); the graph then names them by their layer paths.
+    """
+
+    def __init__(self, message: str, sides=None):
+        self.message, self.sides = message, sides
+        if sides:
+            message = f"{message}, but gets {list(sides[0][1])} and {list(sides[1][1])}"
+        super().__init__(message)
+
+    def named(self, inputs) -> str:
+        """The message with the disagreeing inputs named by ``inputs`` (their layer paths)."""
+        if not self.sides:
+            return str(self)
+        (i, a), (j, b) = self.sides
+        return f"{self.message}, but '{inputs[i]}' gives {list(a)} and '{inputs[j]}' gives {list(b)}"
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,9 @@ def check_window(kind: str, h: int, w: int, kernel, stride, pad, dilation, ceil=
     ow = conv_out_size(w, kernel[1], stride[1], pad[1], dilation[1], ceil)
     too_big = eff[0] > h + 2 * pad[0] or eff[1] > w + 2 * pad[1]
     if (kind == "conv" and too_big) or oh <= 0 or ow <= 0:
+        out = f" (output size {oh}x{ow})" if oh <= 0 or ow <= 0 else ""
         raise ShapeError(f"{kind} kernel {fmt_pair(eff)} is larger than its padded input "
-                         f"{h + 2 * pad[0]}x{w + 2 * pad[1]}")
+                         f"{h + 2 * pad[0]}x{w + 2 * pad[1]}{out}")
     return oh, ow
 
 

@@ -14,10 +14,10 @@ class Concat(LayerKind):
 
     def shape(self, a, inputs):
         first = inputs[0]
-        for other in inputs[1:]:
+        for j, other in enumerate(inputs[1:], 1):
             if len(other) != len(first) or other[1:] != first[1:]:
-                raise ShapeError(f"concat needs equal sizes apart from channels, but gets "
-                                 f"{list(first)} and {list(other)}")
+                raise ShapeError("concat needs equal sizes apart from channels",
+                                 sides=((0, first), (j, other)))
         return (sum(s[0] for s in inputs),) + tuple(first[1:])
 
     def build(self, a, inputs):
@@ -36,9 +36,9 @@ class Add(LayerKind):
 
     def shape(self, a, inputs):
         first = inputs[0]
-        for other in inputs[1:]:
+        for j, other in enumerate(inputs[1:], 1):
             if other != first:
-                raise ShapeError(f"add needs equal shapes, but gets {list(first)} and {list(other)}")
+                raise ShapeError("add needs equal shapes", sides=((0, first), (j, other)))
         return first
 
     def cost(self, a, inputs, out):

@@ -1,6 +1,8 @@
 """Pooling: maxpool, avgpool, adaptive_avgpool and global_avgpool, as in torch.nn."""
 from __future__ import annotations
 
+import math
+
 from ..args import Bool, NonNegPair, Pair
 from . import register
 from .base import Cost, LayerKind, ShapeError, numel, spatial
@@ -77,8 +79,14 @@ class AvgPool(_Window):
 
 
 def _adaptive_window_total(size: int, out: int) -> int:
-    """Sum of PyTorch's adaptive window lengths along one axis."""
-    return sum(-(-((i + 1) * size) // out) - (i * size) // out for i in range(out))
+    """Sum of PyTorch's adaptive window lengths along one axis, in closed form.
+
+    Window i spans [floor(i*size/out), ceil((i+1)*size/out)). Summed over i the floors
+    telescope to ``size``, and each ceil exceeds its floor by 1 unless out divides j*size,
+    which happens for gcd(out, size) of j = 1..out: total = size + out - gcd(out, size).
+    (A loop over the windows would take O(out) time, and ``out`` can be 10^12.)
+    """
+    return size + out - math.gcd(out, size)
 
 
 @register

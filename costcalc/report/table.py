@@ -56,7 +56,7 @@ def print_analyze(results, depth=None, out: Console | None = None, claims=None):
             out.print()
             print_claims(claims[i], out)
         for w in r.warnings:
-            console(stderr=True).print(f"costcalc: warning: {w}")
+            print(f"costcalc: warning: {w}", file=sys.stderr)  # one line, never wrapped
 
 
 def print_compare(cmp, out: Console | None = None):

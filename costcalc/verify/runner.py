@@ -19,6 +19,9 @@ from . import DEFAULT_FVCORE_LIMIT as FVCORE_LIMIT  # bytes of float32 parameter
 
 #: a model with more layers than this is refused: building it as nn.Modules would itself be heavy
 MAX_LAYERS = 100_000
+#: elements in any one tensor (a weight, the input or an output, at the batch): torch counts a
+#: tensor's bytes in an int64, so even a meta tensor over 2**63 bytes cannot be made
+MAX_TENSOR_NUMEL = 2**60
 FLOAT32 = 4
 
 
@@ -157,9 +160,27 @@ def _int(v) -> int:
     return int(v)
 
 
+def check_tensor_sizes(graph, batch: int):
+    """A CostcalcError naming the first tensor torch cannot hold, even on the meta device."""
+    sizes = [("input", "the input", batch * numel(graph.spec.input))]
+    for node in graph.nodes:
+        cost = graph.costs[node.path]
+        sizes += [(node.path, "its weight", cost.weights),
+                  (node.path, "its output", batch * numel(graph.shapes[node.path]))]
+    for path, what, n in sizes:
+        if n > MAX_TENSOR_NUMEL:
+            line, col = next(((nd.pos or (None, None)) for nd in graph.nodes if nd.path == path), (None, None))
+            raise CostcalcError(f"too large to verify: {what} has {n:,} elements, over torch's "
+                                f"limit of 2**60 per tensor; the analytic counts are exact",
+                                file=graph.spec.file, line=line, column=col,
+                                layer=path if path != "input" else None)
+
+
 def measure(graph, batch: int = 1, fvcore_limit: int = FVCORE_LIMIT) -> Measurement:
     """Build the graph's model and measure it with FlopCounterMode (meta) and fvcore (CPU)."""
     import torch
+
+    check_tensor_sizes(graph, batch)
 
     fvcore, FlopCountAnalysis, parameter_count = _import_fvcore()
 
