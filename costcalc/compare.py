@@ -42,7 +42,8 @@ def compare(results: list[ModelResult]) -> dict:
 
 
 def _paths(results) -> list[dict]:
-    """Layer and block paths that appear in two or more models, in first-seen order."""
+    """Layer and block paths that appear in two or more models, in first-seen order; paths
+    with no params and no ops in any model (activations, concat) are left out."""
     tables = []
     for r in results:
         table = {l.name: {"params": l.params, "ops": l.ops} for l in r.layers}
@@ -53,4 +54,9 @@ def _paths(results) -> list[dict]:
     for table in tables:
         for path in table:
             order[path] = order.get(path, 0) + 1
-    return [{"path": p, "values": [t.get(p) for t in tables]} for p, n in order.items() if n >= 2]
+    out = []
+    for p, n in order.items():
+        values = [t.get(p) for t in tables]
+        if n >= 2 and any(v and (v["params"] or v["ops"]) for v in values):
+            out.append({"path": p, "values": values})
+    return out

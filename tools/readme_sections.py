@@ -46,6 +46,13 @@ def costcalc(*args) -> str:
     return r.stdout
 
 
+@section("quickstart")
+def quickstart() -> str:
+    out = costcalc("compare", "specs/naive.yaml", "specs/reduced.yaml")
+    lines = "\n".join(l.rstrip() for l in out.rstrip().splitlines())
+    return f"```console\n$ costcalc compare specs/naive.yaml specs/reduced.yaml\n{lines}\n```"
+
+
 @section("kinds")
 def kinds_table() -> str:
     sys.path.insert(0, str(ROOT))
