@@ -202,7 +202,8 @@ def record(o: Outcome) -> dict:
         pct = float(diff / e.value * 100) if e.value else None
     file, line, col = o.extra.get("where", (None, None, None))
     return {"spec": e.spec if e.ratio is None else " / ".join(e.ratio), "path": o.path,
-            "scope": e.scope, "metric": e.metric, "kind": KIND.get(e.rule, e.rule), "rule": e.rule,
+            "scope": e.scope, "metric": e.metric, "kind": "claim" if e.published else KIND.get(e.rule, e.rule),
+            "rule": e.rule,
             "limit": limit, "written": e.text, "tolerance": float(e.tolerance), "actual": actual,
             "overshoot": over, "overshoot_pct": pct, "verdict": o.verdict, "passed": o.passed,
             "informational": e.informational, "detail": o.detail, "source": e.source,

@@ -220,7 +220,7 @@ class _Reader:
             value=written.value, text=str(c["value"]).strip(), tolerance=tolerance,
             precision=written.precision, source=texts["source"], note=texts["note"],
             informational=info, origin=(file, pos[0], pos[1]), ratio=ratio,
-            inverse=written.inverse, k=k)
+            inverse=written.inverse, k=k, published=True)
 
     def _tolerance(self, value, file, item) -> Fraction:
         try:

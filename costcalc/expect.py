@@ -46,6 +46,7 @@ class Expectation:
     informational: bool = False  # a claim (any rule) whose failure is shown but never fails check
     origin: tuple = (None, None, None)  # (file, line, column) where it was written
     ratio: tuple | None = None  # (spec A, spec B) for a claim on metric(A) / metric(B)
+    published: bool = False  # from a claims source: a published figure, even with a max/min rule
     inverse: bool = False  # the claim was written "1/N": compare N with B / A
     k: int = 1000  # what K/M/G meant where the claim was written (1000 or 1024)
 

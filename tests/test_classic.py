@@ -260,3 +260,15 @@ def test_table_shows_the_cross_model_verdicts(cli):
     claims = {c["metric"]: c for c in json.loads(r.stdout)["claims"]}
     assert claims["params"]["verdict"] == "mismatch" and claims["params"]["informational"]
     assert claims["macs"]["verdict"] == "over" and claims["macs"]["rule"] == "max"
+
+
+def test_check_counts_a_published_limit_as_a_claim_not_a_budget():
+    # the paper's "1.5 billion multiply-adds" is a max rule from a claims file: still a claim
+    import json
+
+    from conftest import run_cli
+
+    r = run_cli("check", "specs/googlenet.yaml", "--format", "json")
+    items = json.loads(r.stdout)["outcomes"]
+    limits = [x for x in items if x.get("rule") == "max" and x.get("written") in ("1.5B", "1.5G")]
+    assert limits and all(x["kind"] == "claim" for x in limits)

@@ -69,7 +69,9 @@ def failure_text(r: dict) -> str:
         return f"{r['spec']}: {r['detail']}"
     if r["rule"] == "claim":
         return f"{head}: claimed {r['written']}, computed {num(r['actual'])}: {r['verdict']}, {r['detail']}"
-    what = {"max": "budget limit", "min": "budget minimum", "lock": "locked figure"}[r["rule"]]
+    what = {"max": "limit", "min": "minimum", "lock": "locked figure"}[r["rule"]]
+    if r["rule"] != "lock":
+        what = f"{'published' if r['kind'] == 'claim' else 'budget'} {what}"
     side = "under" if r["rule"] == "min" else "over"
     tol = f" (tolerance {r['tolerance']:.2%})" if r["tolerance"] else ""
     return (f"{head} {num(r['actual'])} is {side} the {what} {num(r['limit'])}{tol} by "
