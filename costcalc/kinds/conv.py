@@ -15,17 +15,19 @@ def conv_out_size(size: int, kernel: int, stride: int, pad: int, dilation: int, 
     return out
 
 
-def check_window(kind: str, h: int, w: int, kernel, stride, pad, dilation, ceil=False):
+def check_window(kind: str, h: int, w: int, kernel, stride, pad, dilation, ceil=False,
+                 kernel_must_fit: bool = False):
     """Output (H, W) of a sliding window, or a ShapeError naming the sizes.
 
-    Convolutions refuse a kernel larger than the padded input; pools (in ceil mode a window may
-    hang over the edge) refuse only an output of size zero or less, exactly as PyTorch does.
+    With ``kernel_must_fit`` (convolutions) a kernel larger than the padded input is refused;
+    otherwise (pools: in ceil mode a window may hang over the edge) only an output of size zero
+    or less is, exactly as PyTorch does.
     """
     eff = (dilation[0] * (kernel[0] - 1) + 1, dilation[1] * (kernel[1] - 1) + 1)
     oh = conv_out_size(h, kernel[0], stride[0], pad[0], dilation[0], ceil)
     ow = conv_out_size(w, kernel[1], stride[1], pad[1], dilation[1], ceil)
     too_big = eff[0] > h + 2 * pad[0] or eff[1] > w + 2 * pad[1]
-    if (kind == "conv" and too_big) or oh <= 0 or ow <= 0:
+    if (kernel_must_fit and too_big) or oh <= 0 or ow <= 0:
         out = f" (output size {oh}x{ow})" if oh <= 0 or ow <= 0 else ""
         raise ShapeError(f"{kind} kernel {fmt_pair(eff)} is larger than its padded input "
                          f"{h + 2 * pad[0]}x{w + 2 * pad[1]}{out}")
@@ -65,7 +67,8 @@ class Conv(LayerKind):
         if a["pad"] == "same":
             self._pad(a)
             return (a["out"], h, w)
-        oh, ow = check_window("conv", h, w, a["kernel"], a["stride"], a["pad"], a["dilation"])
+        oh, ow = check_window("conv", h, w, a["kernel"], a["stride"], a["pad"], a["dilation"],
+                              kernel_must_fit=True)
         return (a["out"], oh, ow)
 
     def cost(self, a, inputs, out):
