@@ -20,6 +20,7 @@ def write_text_atomic(path, text: str, what: str = "file") -> None:
     except OSError as exc:
         raise CostcalcError(f"cannot write {what}: {exc.strerror or exc}", file=path) from None
     try:
+        os.fchmod(fd, _mode_for(path))  # mkstemp makes 0600; keep the old mode, else honour umask
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
             fh.flush()
@@ -34,6 +35,16 @@ def write_text_atomic(path, text: str, what: str = "file") -> None:
             raise CostcalcError(f"cannot write {what}: {exc.strerror or exc}", file=path) from None
         raise
     _sync_dir(directory)
+
+
+def _mode_for(path: str) -> int:
+    """The mode the file should have: the existing file's, else 0666 less the umask."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _sync_dir(directory: str) -> None:

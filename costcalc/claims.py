@@ -72,7 +72,7 @@ def claim_outcomes(result) -> list[Outcome]:
     expectations = claims_for(spec)
     if not expectations:
         return []
-    own = result if result.batch == spec.batch else analyze(result.graph)
+    own = result if (result.batch, result.dtype) == (spec.batch, spec.dtype) else analyze(result.graph)
     cache = {_key(spec.file): own}
 
     def results(path):

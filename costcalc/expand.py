@@ -124,6 +124,7 @@ class Expansion:
             elif repeat == 1:
                 out = self._one(entry, kind, kind_value, block, path, scope, inputs, pos, env, stack, label)
             else:
+                self._count_scope(pos, path)
                 self.instances[path] = Instance(path, None, {}, pos, scope, label)
                 out = None
                 for r in range(repeat):
@@ -172,8 +173,16 @@ class Expansion:
             raise self.err(f"a block instance reads one input, but 'from' names {len(inputs)}", pos, path)
         bdef = blocks[block_name]
         env = self._bind(bdef, entry.get("args"), entry, path)
+        self._count_scope(pos, path)
         self.instances[path] = Instance(path, block_name, env, pos, scope, label)
         return self.expand_list(bdef.layers, path, inputs[0], env, stack + (block_name,))
+
+    def _count_scope(self, pos, path):
+        """Block instances and repeat groups count toward MAX_LAYERS too, so that blocks which
+        expand to no layers (when: false, repeat: 0) cannot multiply without bound."""
+        if len(self.nodes) + len(self.instances) >= MAX_LAYERS:
+            raise self.err(f"the spec expands to more than {MAX_LAYERS:,} layers and block instances",
+                           pos, path)
 
     def _bind(self, bdef, given, entry, path) -> dict:
         """Block parameters from positional (list) or keyword (mapping) args."""

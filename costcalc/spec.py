@@ -9,7 +9,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from .args import MAX_INT, Choice, PosInt
+from .args import Choice, PosInt
 from .errors import CostcalcError, did_you_mean
 from .loader import Map, Seq, load_yaml_file, parse_yaml, pos_of
 
@@ -179,9 +179,3 @@ def _parse_blocks(blocks, file, doc) -> dict:
         table = bdef.get("table", {}) or {}
         out[bname] = BlockDef(bname, params, defaults, layers, table, pos_of(blocks, bname))
     return out
-
-
-def check_positive_int(value, what):
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_INT:
-        raise CostcalcError(f"{what} must be a positive whole number, not {value!r}")
-    return value

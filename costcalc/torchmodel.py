@@ -32,18 +32,6 @@ class Scope(nn.Module):
     """A block instance or repeat group: holds its layers' modules; never called itself."""
 
 
-def module_name(path: str) -> str:
-    """torch's dotted submodule name of a spec path: 'inception_3a/b2' → 'inception_3a.b2'.
-
-    A built model may differ where a path part is an nn.Module attribute ('train', 'forward'):
-    use ``SpecModel.names[path]`` for the names of a real model.
-    """
-    return path.replace("/", ".")
-
-
-def spec_path(name: str) -> str:
-    return name.replace(".", "/")
-
 
 def _free_name(parent: nn.Module, part: str) -> str:
     """``part``, or ``part_`` (``part__`` ...) if taken: an nn.Module attribute or a renamed sibling."""

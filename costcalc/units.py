@@ -12,17 +12,22 @@ PREFIX = {"K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9, "T": 10**12,
 
 
 def human(n: int, digits: int | None = None) -> str:
-    """120422400 → '120.4M', 1582671872 → '1.58G'; numbers under 1000 are printed whole."""
+    """120422400 → '120.4M', 1582671872 → '1.58G'; numbers under 1000 are printed whole.
+
+    The prefix is chosen after rounding, so 999,950 is '1.00M', never '1000.0K'."""
     sign = "-" if n < 0 else ""
     n = abs(n)
-    for suffix, size in DECIMAL:
-        if n >= size:
+    for i, (suffix, size) in enumerate(DECIMAL):
+        if n >= size or (i + 1 == len(DECIMAL) and n >= 999.5):
             value = n / size
-            if digits is None:
-                digits = 2 if value < 10 else 1
-            if value >= 1000 and suffix == "T":
-                return f"{sign}{value:,.{digits}f}{suffix}"
-            return f"{sign}{value:.{digits}f}{suffix}"
+            d = digits if digits is not None else (2 if value < 9.995 else 1)
+            text = f"{value:.{d}f}"
+            if float(text) >= 1000 and i > 0:  # rounds up into the next prefix
+                bigger, bsize = DECIMAL[i - 1]
+                return f"{sign}{n / bsize:.{digits if digits is not None else 2}f}{bigger}"
+            if float(text) >= 1000 and suffix == "T":
+                return f"{sign}{value:,.{d}f}{suffix}"
+            return f"{sign}{text}{suffix}"
     return f"{sign}{n:,}"
 
 

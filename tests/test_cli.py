@@ -132,3 +132,23 @@ def test_shell_glob_with_a_claims_file_skips_it():
     assert json.loads(r.stdout)["totals"]["macs"] == 1_582_671_872  # fvcore on the real model
     alone = run_cli("analyze", SPECS / "googlenet.claims.yaml")
     assert alone.returncode == 2 and "not a spec" in alone.stderr
+
+
+def test_human_units_pick_the_prefix_after_rounding():
+    from costcalc.units import human
+
+    assert human(999_950) == "1.00M"  # not "1000.0K"
+    assert human(999_999_999) == "1.00G"
+    assert human(120_422_400) == "120.4M" and human(1_582_671_872) == "1.58G" and human(999) == "999"
+
+
+def test_atomic_write_keeps_the_files_mode(tmp_path):
+    import stat
+
+    from costcalc.atomic import write_text_atomic
+
+    p = tmp_path / "costcalc.lock"
+    p.write_text("old")
+    p.chmod(0o644)
+    write_text_atomic(p, "new")
+    assert p.read_text() == "new" and stat.S_IMODE(p.stat().st_mode) == 0o644

@@ -360,8 +360,9 @@ def test_input_sizes(error, value, reason):
 
 
 def test_real_arguments(error):
-    text = C3 + "layers:\n  - {dropout: {p: 1.0}}\n"
-    assert error(text) == f"{at(text, 'p:')}: layer 'dropout_1': dropout: 'p' must be a number in [0.0, 1.0), not 1.0"
+    # torch.nn.Dropout accepts p = 1 (it zeroes everything in training); above 1 it refuses
+    text = C3 + "layers:\n  - {dropout: {p: 1.5}}\n"
+    assert error(text) == f"{at(text, 'p:')}: layer 'dropout_1': dropout: 'p' must be a number in [0.0, 1.0], not 1.5"
     text = C3 + "layers:\n  - {hardtanh: {min_val: .nan}}\n"
     assert error(text) == \
         f"{at(text, 'min_val')}: layer 'hardtanh_1': hardtanh: 'min_val' must be a number in [-inf, inf], not nan"
@@ -528,7 +529,19 @@ def test_layer_limit(error, tmp_path, monkeypatch):
     monkeypatch.setattr(expand, "MAX_LAYERS", 10)  # the same check at a size a test can afford
     assert error(BLOCK + "layers:\n  - {name: s, block: unit, args: [2], repeat: 5}\n"
                          "  - {name: t, block: unit, args: [2], repeat: 6}\n") == \
-        "F:6:9: layer 't/5/conv': the spec expands to more than 10 layers"
+        "F:9:5: layer 't': the spec expands to more than 10 layers and block instances"
+    # block instances count too: s is 1 repeat group + 5 instances + 5 layers = 11 >= 10, so the
+    # next scope, t, is refused
+
+
+def test_blocks_that_expand_to_nothing_cannot_multiply_without_bound(error, monkeypatch):
+    # repeat of repeat of a block whose only layer is left out (when: 0): no layers at all, but
+    # 1,000 x 1,000 instances; they count toward the limit, so this is refused, never a hang
+    monkeypatch.setattr(expand, "MAX_LAYERS", 1000)
+    text = (C3 + "blocks:\n  empty:\n    layers:\n      - {name: r, relu: , when: 0}\n"
+            "  many:\n    layers:\n      - {name: e, block: empty, repeat: 1000}\n"
+            "layers:\n  - {name: m, block: many, repeat: 1000}\n")
+    assert "the spec expands to more than 1,000 layers and block instances" in error(text)
 
 
 def test_expression_limits(error):

@@ -87,3 +87,16 @@ def test_adaptive_window_element_ops_are_window_sums():
     # 7 -> 3: windows [0,3) [2,5) [4,7) have 3 elements each; 10 -> 5: windows of 2
     _, kind, a = ours("adaptive_avgpool", {"out": [3, 5]}, (3, 7, 10))
     assert kind.cost(a, [(3, 7, 10)], (3, 3, 5)).elementops == 3 * (3 + 3 + 3) * (2 * 5)
+
+
+@pytest.mark.parametrize("k,d,p", [(3, 2, 1), (3, 2, 2), (2, 3, 1), (2, 3, 2), (4, 2, 2)])
+def test_maxpool_pad_limit_uses_the_undilated_kernel(k, d, p):
+    shape = (1, 9, 9)
+    args = {"kernel": k, "stride": 1, "pad": p, "dilation": d}
+    try:
+        expect = theirs(nn.MaxPool2d(k, 1, p, d), shape)
+    except RuntimeError:  # "pad should be smaller than or equal to half of kernel size"
+        with pytest.raises(ShapeError):
+            ours("maxpool", args, shape)
+        return
+    assert ours("maxpool", args, shape)[0] == expect

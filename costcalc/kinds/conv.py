@@ -50,14 +50,6 @@ class Conv(LayerKind):
     table_type = "convolution"
     elementops_rule = "one bias add per output element, if bias"
 
-    def _pad(self, a):
-        if a["pad"] != "same":
-            return a["pad"]
-        if a["stride"] != (1, 1):
-            raise ShapeError("conv pad 'same' needs stride 1 (as in PyTorch)")
-        # total padding d*(k-1) per axis; PyTorch puts any odd extra on the bottom/right
-        return tuple(d * (k - 1) // 2 for d, k in zip(a["dilation"], a["kernel"]))
-
     def shape(self, a, inputs):
         c, h, w = spatial(inputs[0], "conv")
         g = a["groups"]
@@ -65,7 +57,8 @@ class Conv(LayerKind):
             raise ShapeError(f"conv groups {g} must divide both its input channels {c} "
                              f"and its output channels {a['out']}")
         if a["pad"] == "same":
-            self._pad(a)
+            if a["stride"] != (1, 1):
+                raise ShapeError("conv pad 'same' needs stride 1 (as in PyTorch)")
             return (a["out"], h, w)
         oh, ow = check_window("conv", h, w, a["kernel"], a["stride"], a["pad"], a["dilation"],
                               kernel_must_fit=True)

@@ -20,8 +20,7 @@ class _Window(LayerKind):
     def _window(self, a, inputs, dilation=(1, 1)):
         c, h, w = spatial(inputs[0], self.name)
         k, p = a["kernel"], a["pad"]
-        eff = (dilation[0] * (k[0] - 1) + 1, dilation[1] * (k[1] - 1) + 1)
-        if p[0] > eff[0] // 2 or p[1] > eff[1] // 2:
+        if p[0] > k[0] // 2 or p[1] > k[1] // 2:  # PyTorch compares with the undilated kernel
             raise ShapeError(f"{self.name} pad {list(p)} must be at most half its kernel {list(k)}"
                              " (as in PyTorch)")
         oh, ow = check_window(self.name, h, w, k, self._stride(a), p, dilation, a["ceil"])

@@ -26,7 +26,7 @@ class Flatten(LayerKind):
 class Dropout(LayerKind):
     name = "dropout"
     summary = "dropout; the identity in eval mode (torch.nn.Dropout)"
-    args = {"p": Real(default=0.5, low=0.0, high=1.0, open_high=True, doc="drop probability")}
+    args = {"p": Real(default=0.5, low=0.0, high=1.0, doc="drop probability")}
     table_type = "dropout"
 
     def shape(self, a, inputs):

@@ -16,7 +16,8 @@ from .text import shape_text, summary_lines
 def console(stderr: bool = False) -> Console:
     """A console that is wide enough for full layer paths when output goes to a file or pipe."""
     stream = sys.stderr if stderr else sys.stdout
-    width = None if stream.isatty() else int(os.environ.get("COLUMNS", 0)) or 160
+    columns = os.environ.get("COLUMNS", "")
+    width = None if stream.isatty() else (int(columns) if columns.isdigit() and int(columns) >= 40 else 160)
     # markup and emoji off: names from a spec are printed as written ("[x]", ":smile:"), and
     # no cell is parsed for them (about a tenth of the table's render time)
     return Console(stderr=stderr, highlight=False, markup=False, emoji=False, soft_wrap=False, width=width)

@@ -6,7 +6,7 @@ import io
 import json
 
 from ..units import exact, human
-from .rows import Row, layer_rows
+from .rows import layer_rows
 
 
 def shape_text(shape) -> str:
@@ -122,12 +122,6 @@ def analyze_markdown(results, depth=None, claims=None) -> str:
         if claims and claims[i]:
             parts.append("#### Claims\n\n" + claims_markdown(claims[i], md_table))
     return "\n\n".join(parts) + "\n"
-
-
-def rows_as_dicts(rows: list[Row]) -> list[dict]:
-    return [{"name": r.name, "kind": r.kind, "output": list(r.output or ()), "params": r.params,
-             "ops": r.ops, "elementops": r.elementops, "activations": r.activations,
-             "subtotal": r.subtotal} for r in rows]
 
 
 def compare_markdown(data) -> str:

@@ -99,7 +99,8 @@ def print_verify(checks, out=None):
             out.print()
         unit = c.convention.unit
         table = Table(title=f"verify {c.result.name}: input {shape_text(c.result.input)}, batch "
-                            f"{c.result.batch}, {c.convention.name} convention, every count in {unit}",
+                            f"{c.result.batch}, {c.convention.name} convention, counts in {unit} (fvcore's "
+                            "extra batchnorm/pool counts shown as fvcore counts them)",
                       box=box.SIMPLE_HEAD, title_justify="left")
         for j, h in enumerate(HEADER):
             table.add_column(h, justify="right" if 2 <= j <= 8 else "left", overflow="fold")

@@ -86,7 +86,11 @@ class LayerCheck:
 
     @property
     def fvcore_ops(self) -> int | None:
-        return None if self.fvcore is None else self.fvcore * self.per_mac
+        """fvcore's figure in the convention's unit where it counts MACs; elsewhere (batchnorm,
+        adaptive pool) its own count, which no MAC unit can express."""
+        if self.fvcore is None:
+            return None
+        return self.fvcore * self.per_mac if self.fvcore_counts_macs else self.fvcore
 
 
 @dataclass
@@ -199,10 +203,12 @@ def _totals(result, m, layers, per_mac) -> dict:
     t = result.totals
     macs, fv_expected = t["macs"], sum(l.fvcore_expected for l in layers)
     fv_ran = m.fvcore_total is not None
+    fv_other = sum(l.fvcore_expected for l in layers if not l.fvcore_counts_macs)
     return {
         "analytic": {"macs": t["ops"], "params": t["params"], "conv_linear_macs": macs,
                      "fvcore_flops": fv_expected},
-        "fvcore": {"macs": m.fvcore_total * per_mac if fv_ran else None,
+        # MAC layers scaled to the unit, fvcore's own extra counts (batchnorm, pools) as they are
+        "fvcore": {"macs": (m.fvcore_total - fv_other) * per_mac + fv_other if fv_ran else None,
                    "params": m.fvcore_params_total, "raw": m.fvcore_total},
         "flopcounter": {"macs": m.flopcounter_total * per_mac // 2, "raw": m.flopcounter_total},
         "torch": {"params": m.numel_total},
