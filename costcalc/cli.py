@@ -92,10 +92,11 @@ def _warn(results):
 
 @app.command()
 def analyze(
-    specs: List[Path] = typer.Argument(..., help="spec files (YAML)", show_default=False),
+    specs: List[Path] = typer.Argument(..., help="spec files (YAML)", show_default=False, metavar="SPEC"),
     format: Format = typer.Option(Format.table, "--format", "-f", help="output format"),
     depth: Optional[int] = typer.Option(None, "--depth", "-d", min=1,
-                                        help="collapse blocks nested deeper than N path levels"),
+                                        help="table and markdown: collapse blocks nested deeper than N path "
+                                             "levels (json and csv always list every layer)"),
     convention: ConventionName = ConventionOpt,
     batch: Optional[int] = BatchOpt,
     dtype: Optional[str] = DtypeOpt,
@@ -130,7 +131,7 @@ def analyze(
 
 @app.command()
 def compare(
-    specs: List[Path] = typer.Argument(..., help="two or more spec files; ratios are against the first",
+    specs: List[Path] = typer.Argument(..., metavar="SPEC", help="two or more spec files; ratios are against the first",
                                        show_default=False),
     format: CompareFormat = typer.Option(CompareFormat.table, "--format", "-f", help="output format"),
     convention: ConventionName = ConventionOpt,
@@ -173,7 +174,7 @@ def kinds():
 
 @app.command()
 def table(
-    spec: Path = typer.Argument(..., help="spec file (YAML)", show_default=False),
+    spec: Path = typer.Argument(..., help="spec file (YAML)", show_default=False, metavar="SPEC"),
     format: Format = typer.Option(Format.table, "--format", "-f", help="output format"),
 ):
     """The GoogLeNet paper's Table 1 layout: one row per top-level layer or block, with filter
@@ -208,7 +209,7 @@ def table(
 
 @app.command()
 def verify(
-    specs: List[Path] = typer.Argument(..., help="spec files (YAML)", show_default=False),
+    specs: List[Path] = typer.Argument(..., help="spec files (YAML)", show_default=False, metavar="SPEC"),
     format: CompareFormat = typer.Option(CompareFormat.table, "--format", "-f", help="output format"),
     convention: ConventionName = ConventionOpt,
     batch: Optional[int] = BatchOpt,
@@ -262,7 +263,7 @@ also printed as ::error workflow annotations pointing at the spec or budget line
 
 @app.command(help=CHECK_HELP)
 def check(
-    specs: Optional[List[Path]] = typer.Argument(None, help="spec files (default: the project's)",
+    specs: Optional[List[Path]] = typer.Argument(None, metavar="SPEC", help="spec files (default: the project's)",
                                                  show_default=False),
     budget: Optional[Path] = typer.Option(None, "--budget", help="budgets file (YAML)"),
     lock: Optional[Path] = typer.Option(None, "--lock", help="lock file"),
@@ -310,7 +311,7 @@ def check(
 
 @app.command(name="lock")
 def lock_cmd(
-    specs: Optional[List[Path]] = typer.Argument(None, help="spec files (default: the project's)",
+    specs: Optional[List[Path]] = typer.Argument(None, metavar="SPEC", help="spec files (default: the project's)",
                                                  show_default=False),
     lock: Optional[Path] = typer.Option(None, "--lock", help="lock file (default: [tool.costcalc] "
                                                             "lock, else costcalc.lock)"),

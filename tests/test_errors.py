@@ -113,7 +113,7 @@ def test_permission_denied_is_a_real_os_refusal(tmp_path):
     assert library == f"library: {spec}: permission denied"
     # the command line's argument parser (click) sees it first: one line, exit 2 all the same
     assert r.returncode == 2, r.stderr
-    assert cli == (f"costcalc: error: Invalid value for 'specs': path '{spec}' is not readable. "
+    assert cli == (f"costcalc: error: Invalid value for 'SPEC': path '{spec}' is not readable. "
                    "(see 'costcalc analyze --help')")
 
 
@@ -655,7 +655,7 @@ def test_bad_pyproject_config(tmp_path, monkeypatch, toml, message):
 @pytest.mark.parametrize("args,message", [
     (["analyze", "specs/naive.yaml", "--format", "xml"],
      "costcalc: error: Invalid value for '--format' / '-f': "),
-    (["analyze"], "costcalc: error: Missing argument 'specs'. (see 'costcalc analyze --help')"),
+    (["analyze"], "costcalc: error: Missing argument 'SPEC'. (see 'costcalc analyze --help')"),
     (["analyse", "specs/naive.yaml"], "costcalc: error: No such command 'analyse'."),
     (["analyze", "specs/naive.yaml", "--batch", "0"], "costcalc: error: Invalid value for '--batch' / '-b': "),
     (["compare", "specs/naive.yaml"], "costcalc: error: compare needs two or more spec files"),
