@@ -277,35 +277,10 @@ def check(
                                  help="failures to list in table and markdown (json and junit list all)"),
 ):
     from .check import run_check
-    from .report import check as render
+    from .report.check import emit
 
     report = run_check(_spec_args(specs) or (), budget=budget, lock=lock, tolerance=tolerance)
-    to_stdout = output is None
-    if os.environ.get("GITHUB_ACTIONS"):
-        # workflow commands are read from stdout; keep a machine format on stdout clean
-        stream = sys.stdout if (format is CheckFormat.table or not to_stdout) else sys.stderr
-        for line in render.annotations(report, top):
-            print(line, file=stream)
-    if format is CheckFormat.table and to_stdout:
-        from .report.table import print_check  # rich's table machinery only for a table
-
-        print_check(report, top, max_rows)
-    else:
-        def table_text(r):
-            from .report.table import check_table_text
-
-            return check_table_text(r, top, max_rows)
-
-        text = {CheckFormat.json: render.check_json, CheckFormat.junit: render.check_junit,
-                CheckFormat.markdown: lambda r: render.check_markdown(r, top, max_rows),
-                CheckFormat.table: table_text}[format](report)
-        if to_stdout:
-            sys.stdout.write(text)
-        else:
-            from .atomic import write_text_atomic
-
-            write_text_atomic(output, text, what="report")
-            print(render.summary_line(report))
+    emit(report, format.value, output, top, max_rows, bool(os.environ.get("GITHUB_ACTIONS")))
     raise typer.Exit(report.exit_code)
 
 

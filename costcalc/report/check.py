@@ -292,3 +292,36 @@ def _command(level: str, r: dict, message: str) -> str:
             if r["column"]:
                 props.insert(2, f"col={r['column']}")
     return f"::{level} {','.join(props)}::{_escape_data(message)}"
+
+
+def emit(report: CheckReport, fmt: str, output=None, top: int = TOP, max_rows: int = MAX_ROWS,
+         github_actions: bool = False) -> None:
+    """Write `costcalc check`'s report in ``fmt`` (table, json, markdown, junit) to stdout or,
+    atomically, to ``output``; with ``github_actions``, also the ::error annotations. Workflow
+    commands are read from stdout, so they go there unless a machine format occupies it."""
+    import sys
+
+    to_stdout = output is None
+    if github_actions:
+        stream = sys.stdout if (fmt == "table" or not to_stdout) else sys.stderr
+        for line in annotations(report, top):
+            print(line, file=stream)
+    if fmt == "table" and to_stdout:
+        from .table import print_check
+
+        print_check(report, top, max_rows)
+        return
+    if fmt == "table":
+        from .table import check_table_text
+
+        text = check_table_text(report, top, max_rows)
+    else:
+        text = {"json": check_json, "junit": check_junit,
+                "markdown": lambda r: check_markdown(r, top, max_rows)}[fmt](report)
+    if to_stdout:
+        sys.stdout.write(text)
+    else:
+        from ..atomic import write_text_atomic
+
+        write_text_atomic(output, text, what="report")
+        print(summary_line(report))
