@@ -46,10 +46,18 @@ def _paths(results) -> list[dict]:
     with no params and no ops in any model (activations, concat) are left out."""
     tables = []
     for r in results:
-        table = {l.name: {"params": l.params, "ops": l.ops} for l in r.layers}
-        for path, totals in r.scope_totals().items():
-            table[path] = {"params": totals["params"], "ops": totals["ops"]}
-        tables.append(table)
+        # spec order: a block's subtotal right after its last layer, inner blocks first
+        last = {}
+        for i, l in enumerate(r.layers):
+            scope = l.scope
+            while scope:
+                last[scope] = i
+                scope = r.instances[scope].parent
+        keyed = [((i, 0, 0), l.name, {"params": l.params, "ops": l.ops}) for i, l in enumerate(r.layers)]
+        keyed += [((last.get(path, -1), 1, -path.count("/")), path,
+                   {"params": totals["params"], "ops": totals["ops"]})
+                  for path, totals in r.scope_totals().items()]
+        tables.append({path: value for _, path, value in sorted(keyed, key=lambda e: e[0])})
     order: dict[str, int] = {}
     for table in tables:
         for path in table:

@@ -152,3 +152,11 @@ def test_atomic_write_keeps_the_files_mode(tmp_path):
     p.chmod(0o644)
     write_text_atomic(p, "new")
     assert p.read_text() == "new" and stat.S_IMODE(p.stat().st_mode) == 0o644
+
+
+def test_compare_paths_follow_spec_order_with_subtotals_after_their_layers():
+    r = run_cli("compare", SPECS / "zoo" / "resnet18.yaml", SPECS / "zoo" / "resnet50.yaml", "-f", "json")
+    paths = [p["path"] for p in json.loads(r.stdout)["paths"]]
+    assert paths.index("layer1") < paths.index("layer2/first/conv1") < paths.index("layer2")
+    assert paths.index("layer2/first/downsample/conv") < paths.index("layer2/first/downsample") \
+        < paths.index("layer2/first")
