@@ -105,11 +105,17 @@ def _row(graph, top, members) -> Row:
     if inst is not None and inst.block is not None:
         rtype, patch, filters = _block_row(graph, inst, top, nodes)
         label = inst.label or rtype
-    elif inst is not None:  # a repeat group
-        rtype = first.kind.table_type or first.kind.name
-        copies = len({n.path.split("/")[1] for n in nodes if n.path.startswith(top + "/")})
-        label = inst.label or f"{first.kind.label(first.args)} ×{copies}"
-        patch = first.kind.patch(first.args)
+    elif inst is not None:  # a repeat group: described by its first copy
+        copies = len({n.path[len(top) + 1:].split("/")[0] for n in nodes if n.path.startswith(top + "/")})
+        copy0 = graph.instances.get(f"{top}/0")
+        if copy0 is not None and copy0.block is not None:  # copies of a block
+            rtype, patch, filters = _block_row(graph, copy0, f"{top}/0",
+                                               [n for n in nodes if n.path.startswith(f"{top}/0/")])
+            label = inst.label or f"{rtype} ×{copies}"
+        else:
+            rtype = first.kind.table_type or first.kind.name
+            label = inst.label or f"{first.kind.label(first.args)} ×{copies}"
+            patch = first.kind.patch(first.args)
     else:
         rtype = first.kind.table_type or first.kind.name
         label = first.label or first.kind.label(first.args)

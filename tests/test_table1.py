@@ -260,3 +260,18 @@ layers:
 """, "t.yaml")
     t = build_table(costcalc.analyze(spec))
     assert t.columns == ["#1×1", "#3×3 reduce"] and t.rows[0].filters == {"#3×3 reduce": 4, "#1×1": 7}
+
+
+def test_a_repeated_block_row_is_described_by_its_block(tmp_path):
+    from costcalc.table1 import build_table
+    from costcalc.results import analyze
+
+    p = tmp_path / "rep.yaml"
+    p.write_text("input: [8, 10, 10]\nblocks:\n  res:\n    params: [c]\n    table: {type: residual}\n"
+                 "    layers:\n      - {name: c1, conv: {out: $c, kernel: 3, pad: 1}}\n"
+                 "      - {name: r1, relu: }\n      - {name: sum, add: [r1, input]}\n"
+                 "layers:\n  - {name: stage, block: res, args: [8], repeat: 3}\n")
+    row = build_table(analyze(str(p)), []).rows[0]
+    assert (row.type, row.label) == ("residual", "residual ×3")
+    assert row.depth == 3  # three 3x3 convs on the longest path
+    assert row.params == 3 * (8 * 8 * 9 + 8)  # 1,752
