@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import io
 import json
 
@@ -69,10 +70,16 @@ def analyze_csv(results) -> str:
     return buf.getvalue()
 
 
+_FIGURE = re.compile(r"^[−+-]?[\d,.]+[KMGTkB%×]?i?$|^$|^—$")
+
+
 def md_table(header, rows, align: str | None = None) -> str:
-    """A markdown table. ``align`` has one letter per column, l or r; by default the first
-    column aligns left and the rest (figures) right."""
-    align = align or "l" + "r" * (len(header) - 1)
+    """A markdown table. ``align`` has one letter per column, l or r; by default a column whose
+    cells are all figures (120.4M, 1,024, 5.4%) aligns right and any other column left."""
+    if align is None:
+        align = "".join("r" if rows and all(_FIGURE.match(str(r[i]).strip("*")) for r in rows) else "l"
+                        for i in range(len(header)))
+
     def cell(v):
         return str(v).replace("|", "\\|")
 
