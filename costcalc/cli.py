@@ -344,6 +344,7 @@ def main(argv=None):
         sys.exit(EXIT_INTERNAL)
     finally:
         gc.set_threshold(*thresholds)  # main() is also called in-process (tests)
+        gc.unfreeze()
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
