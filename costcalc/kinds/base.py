@@ -69,6 +69,12 @@ def spatial(shape, kind: str):
     return shape
 
 
+def patch_text(kernel, stride) -> str:
+    """Table 1's "patch size/stride" text: '7×7/2', or '1×7/1×2' for unequal strides."""
+    ks = f"{kernel[0]}×{kernel[1]}"
+    return f"{ks}/{stride[0]}" if stride[0] == stride[1] else f"{ks}/{stride[0]}×{stride[1]}"
+
+
 def fmt_pair(p) -> str:
     return f"{p[0]}" if p[0] == p[1] else f"{p[0]}x{p[1]}"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..args import Bool, Padding, Pair, PosInt
 from . import register
-from .base import Cost, LayerKind, ShapeError, fmt_pair, numel, spatial
+from .base import Cost, LayerKind, ShapeError, fmt_pair, numel, patch_text, spatial
 
 
 def conv_out_size(size: int, kernel: int, stride: int, pad: int, dilation: int, ceil: bool = False) -> int:
@@ -85,9 +85,7 @@ class Conv(LayerKind):
                          padding=a["pad"], dilation=a["dilation"], groups=a["groups"], bias=a["bias"])
 
     def patch(self, a):
-        k, s = a["kernel"], a["stride"]
-        ks = f"{k[0]}×{k[1]}"
-        return f"{ks}/{s[0]}" if s[0] == s[1] else f"{ks}/{s[0]}×{s[1]}"
+        return patch_text(a["kernel"], a["stride"])
 
     def depth(self, a):
         return 1

@@ -5,7 +5,7 @@ import math
 
 from ..args import Bool, NonNegPair, Pair
 from . import register
-from .base import Cost, LayerKind, ShapeError, numel, spatial
+from .base import Cost, LayerKind, ShapeError, numel, patch_text, spatial
 from .conv import check_window
 
 
@@ -27,8 +27,7 @@ class _Window(LayerKind):
         return (c, oh, ow)
 
     def patch(self, a):
-        k, s = a["kernel"], self._stride(a)
-        return f"{k[0]}×{k[1]}/{s[0]}" if s[0] == s[1] else f"{k[0]}×{k[1]}/{s[0]}×{s[1]}"
+        return patch_text(a["kernel"], self._stride(a))
 
 
 @register
