@@ -18,7 +18,7 @@ from .errors import CostcalcError
 from .expect import Expectation, Outcome, evaluate
 from .project import Project, canon, config_specs, load_project
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+from .errors import EXIT_FAIL, EXIT_OK  # noqa: E402
 KIND = {"max": "budget", "min": "budget", "lock": "lock", "claim": "claim"}
 SYMBOL = {"max": "≤", "min": "≥", "lock": "≤ locked", "claim": "≈"}
 

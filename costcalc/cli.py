@@ -13,9 +13,8 @@ from typing import List, Optional
 
 import typer
 
-from .errors import CostcalcError
+from .errors import EXIT_FAIL, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, CostcalcError
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 app = typer.Typer(
     name="costcalc",

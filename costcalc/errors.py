@@ -5,6 +5,10 @@
 from __future__ import annotations
 
 
+# exit codes of every command (README "Errors")
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
 class CostcalcError(Exception):
     """Bad input: a spec, lock, budget file or argument that costcalc cannot use.
 

@@ -26,8 +26,10 @@ from fractions import Fraction
 from .errors import CostcalcError
 from .units import PREFIX
 
-METRICS = ("params", "weights", "biases", "macs", "flops", "elementops", "activations",
-           "activation_bytes")
+from .results import METRICS as _RESULT_METRICS
+
+# every figure a result carries, except "ops", whose meaning depends on the convention
+METRICS = tuple(m for m in _RESULT_METRICS if m != "ops")
 RULES = ("claim", "max", "min", "lock")
 
 
