@@ -106,12 +106,11 @@ def analyze(
 
     claims = [claim_outcomes(r) for r in results]
     if format is Format.json:
-        from .report.claims import claims_json
+        from .report.claims import analyze_json
         from .report.text import to_json
 
-        objs = [dict(r.to_dict(), claims=claims_json(c)) for r, c in zip(results, claims)]
         _warn(results)
-        print(to_json(objs[0] if len(objs) == 1 else {"models": objs}))
+        print(to_json(analyze_json(results, claims)))
     elif format is Format.csv:
         from .report.text import analyze_csv
 
@@ -126,6 +125,7 @@ def analyze(
         from .report.table import print_analyze
 
         print_analyze(results, depth, claims=claims)
+        _warn(results)
 
 
 @app.command()

@@ -72,3 +72,10 @@ def claims_markdown(outcomes, md_table) -> str:
 
 def claims_json(outcomes) -> list[dict]:
     return [outcome_dict(o) for o in outcomes]
+
+
+def analyze_json(results, claims) -> dict:
+    """`costcalc analyze --format json`: one model's object (claims included), or
+    ``{"models": [...]}`` for several."""
+    objs = [dict(r.to_dict(), claims=claims_json(c)) for r, c in zip(results, claims)]
+    return objs[0] if len(objs) == 1 else {"models": objs}

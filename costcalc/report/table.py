@@ -56,8 +56,6 @@ def print_analyze(results, depth=None, out: Console | None = None, claims=None):
         if claims and claims[i]:
             out.print()
             print_claims(claims[i], out)
-        for w in r.warnings:
-            print(f"costcalc: warning: {w}", file=sys.stderr)  # one line, never wrapped
 
 
 def print_compare(cmp, out: Console | None = None):
