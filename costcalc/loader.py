@@ -117,9 +117,28 @@ def _check_depth(root):
 def _check_nesting(text: str):
     """Refuse nesting deeper than MAX_DEPTH from the parser's events, before libyaml composes
     the node tree: its composer recurses in C and crashes the process (a segmentation fault)
-    on a hundred thousand nested brackets."""
+    on a hundred thousand nested brackets.
+
+    libyaml 0.2.6 (PyYAML 6.0.4) has a nesting limit of its own that its scanner, reading up to
+    1,024 characters ahead, can reach before the parser has given us level MAX_DEPTH + 1. Then
+    the pure-Python parser, which has no such limit, re-reads the text up to libyaml's mark, so
+    the error and its position are the same whichever libyaml PyYAML bundles."""
+    try:
+        _scan_depth(yaml.parse(text, Loader=_Loader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        if _Base is yaml.SafeLoader or mark is None or "nesting depth" not in str(exc.problem):
+            raise
+        try:
+            _scan_depth(yaml.parse(text[:mark.index + 1], Loader=yaml.SafeLoader))
+        except yaml.YAMLError:
+            pass  # the cut text ends mid-token: libyaml's own error stands
+        raise
+
+
+def _scan_depth(events):
     depth = 0
-    for event in yaml.parse(text, Loader=_Loader):
+    for event in events:
         if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:

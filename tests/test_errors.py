@@ -251,6 +251,17 @@ def test_deep_nesting(error, tmp_path):
     assert error(text) == "F:1:107: YAML nesting is deeper than 100 levels"
 
 
+def test_deep_nesting_past_libyamls_own_limit():
+    # libyaml 0.2.6 (PyYAML 6.0.4) stops at its own 1,000 levels, reading ahead of the parser;
+    # the error must still be costcalc's, at the bracket that is level 101, on every PyYAML
+    with pytest.raises(loader.CostcalcError, match="^YAML nesting is deeper than 100 levels$") as info:
+        loader.parse_yaml("x: " + "{a: " * 1500 + "1" + "}" * 1500 + "\n")
+    assert (info.value.line, info.value.column) == (1, 400)  # the 100th '{': column 4 + 99*4
+    with pytest.raises(loader.CostcalcError, match="^YAML nesting is deeper than 100 levels$") as info:
+        loader.parse_yaml("x: " + "[" * 1500 + "]" * 1500 + "\n")
+    assert (info.value.line, info.value.column) == (1, 103)  # the 100th '[': column 4 + 99
+
+
 def test_nesting_through_aliases(error):
     # each anchor nests 60 levels around the previous one: 4 * 60 levels once built
     text = "a0: &a0 " + "[" * 60 + "]" * 60 + "\n" + "".join(
