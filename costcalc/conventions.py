@@ -17,6 +17,12 @@ class Convention:
     unit: str  # what the figure is called wherever it is printed
     summary: str
     figure: Callable[[Cost], int]
+    #: False for a tool that traces the model and drops layers whose output is never used
+    counts_dead_code: bool = True
+
+    def layer_figure(self, cost: Cost, dead: bool) -> int:
+        """The figure for one layer; ``dead``: its output never reaches the model output."""
+        return 0 if dead and not self.counts_dead_code else self.figure(cost)
 
 
 CONVENTIONS = {
@@ -33,8 +39,9 @@ CONVENTIONS = {
                    "what fvcore's default handles count (1 per multiply-add): conv and linear MACs "
                    "plus batchnorm (2 per element) and adaptive_avg_pool (1 per input element); "
                    "max_pool, avg_pool, relu and add are skipped, and so is a conv with pad 'same' "
-                   "(aten::_convolution_mode has no fvcore handle)",
-                   lambda c: c.fvcore_count),
+                   "(aten::_convolution_mode has no fvcore handle); a layer whose output never "
+                   "reaches the model output counts 0, because fvcore's jit trace drops dead code",
+                   lambda c: c.fvcore_count, counts_dead_code=False),
     )
 }
 DEFAULT = "macs"

@@ -20,6 +20,7 @@ class Graph:
         self.shapes: dict[str, tuple] = {INPUT: spec.input}
         self.costs: dict[str, Cost] = {}
         self.warnings: list[str] = []
+        self.dead: frozenset = frozenset()  # paths of layers with no path to the model output
 
     @property
     def name(self) -> str:
@@ -54,8 +55,9 @@ class Graph:
             if node.path in used:
                 used.update(node.inputs)
         where = self.spec.file + ":" if self.spec.file else ""
+        self.dead = frozenset(node.path for node in self.nodes if node.path not in used)
         for node in self.nodes:
-            if node.path not in used:
+            if node.path in self.dead:
                 loc = f"{where}{node.pos[0]}:{node.pos[1]}: " if node.pos and where else where and where + " "
                 warning = (f"{loc}layer '{node.path}': its output is never used "
                            "(no path to the model output); it is still counted")

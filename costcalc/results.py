@@ -145,7 +145,8 @@ def analyze(source, *, convention: str = conventions.DEFAULT, batch: int | None 
         out = graph.shapes[node.path]
         act = numel(out) * n
         layer = LayerResult(node.path, node.kind.name, out, list(node.inputs), node.scope,
-                            c.weights, c.biases, c.macs * n, c.elementops * n, conv.figure(c) * n,
+                            c.weights, c.biases, c.macs * n, c.elementops * n,
+                            conv.layer_figure(c, node.path in graph.dead) * n,
                             act, act * nbytes, node.label)
         layers.append(layer)
         _add(totals, layer)

@@ -162,6 +162,31 @@ def test_conv_pad_same_is_skipped_by_fvcore(write_spec):
     assert c.totals["analytic"]["macs"] == 6_804  # the fvcore convention reproduces fvcore's total
 
 
+def test_a_dead_end_layer_verifies_fvcore_drops_it_and_the_report_says_why(write_spec, capsys):
+    # issue 12.2: fvcore's jit trace drops a layer whose output is never used; the fvcore
+    # convention predicts that 0, so this is agreement, not a mismatch
+    spec = write_spec("name: deadend\ninput: [16, 8, 8]\nlayers:\n"
+                      "  - {name: a, conv: {out: 16, kernel: 3, pad: 1}}\n"
+                      "  - {name: side, conv: {out: 4, kernel: 1}}\n"
+                      "  - {name: b, relu: , from: a}\n")
+    for convention in CONVENTIONS:
+        (c,) = verify([spec], convention=convention)
+        assert c.ok, [(l.name, l.notes) for l in c.mismatches]
+        a, side, b = c.layers
+        # a: 16*8*8 outputs * 16*3*3 = 147,456 MACs; side: 4*8*8 * 16 = 4,096 MACs
+        assert (a.macs, side.macs) == (147_456, 4_096)
+        assert (side.fvcore, side.fvcore_expected, side.flopcounter) == (0, 0, 2 * 4_096)
+        assert side.dead and not a.dead
+        assert "jit trace drops" in side.notes[0], side.notes
+        assert "conv" not in c.silent  # not "ignored as expected": dropped as dead code
+        # 147,456 + 4,096 = 151,552 MACs, 303,104 FLOPs; the fvcore convention's total is
+        # fvcore's own, 147,456 (side not counted)
+        expected = {"macs": 151_552, "flops": 303_104, "fvcore": 147_456}[convention]
+        assert c.totals["analytic"]["macs"] == expected
+    code, out, _ = run_main(["verify", str(spec)], capsys)
+    assert code == 0 and "MISMATCH" not in out
+
+
 def test_layers_named_like_module_attributes(write_spec):
     # 'train', 'forward' and 'output' are nn.Module attributes; the model renames its submodules
     spec = write_spec("input: [3, 6, 6]\nlayers:\n"

@@ -53,7 +53,7 @@ def summary_lines(c) -> list[str]:
         lines.append(f"fvcore skipped {s.op} ×{s.count} in {'/'.join(s.kinds) or 'the model'} "
                      f"({where}): {verdict}")
     if c.silent:
-        kinds = ", ".join(f"{k} ({n} layers)" for k, n in c.silent.items())
+        kinds = ", ".join(f"{k} ({n} layer{'s' * (n != 1)})" for k, n in c.silent.items())
         lines.append(f"fvcore also ignores, without listing it as skipped: {kinds}: free under "
                      f"{c.convention.name}, as expected")
     for l in c.mismatches:

@@ -17,7 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .. import conventions
 from ..results import ModelResult
+
+#: fvcore's figures as costcalc predicts them, dead code included (its jit trace drops it)
+FVCORE = conventions.get("fvcore")
 
 #: units per multiply-accumulate in each convention (FlopCounterMode counts 2, fvcore 1)
 PER_MAC = {"macs": 1, "flops": 2, "fvcore": 1}
@@ -51,12 +55,13 @@ class LayerCheck:
     skipped_ops: dict
     per_mac: int
     elementops: int = 0  # analytic element ops (not in MACs), batch included
+    dead: bool = False  # its output never reaches the model output: fvcore's trace drops it
     notes: list = field(default_factory=list)
 
     @property
     def fvcore_counts_macs(self) -> bool:
         """fvcore's figure on this layer is its MACs (not batchnorm's or a pool's own count)."""
-        return self.fvcore_expected == self.macs
+        return self.fvcore_expected == self.macs and not self.dead
 
     @property
     def flopcounter_ok(self) -> bool:
@@ -135,7 +140,7 @@ class ModelCheck:
         kind -> number of layers (fvcore's built-in ignore list has aten::relu, for example)."""
         out: dict[str, int] = {}
         for l in self.layers:
-            if l.fvcore == 0 and l.elementops and not l.skipped_ops:
+            if l.fvcore == 0 and l.elementops and not l.skipped_ops and not l.dead:
                 out[l.kind] = out.get(l.kind, 0) + 1
         return out
 
@@ -164,10 +169,11 @@ def check_model(result: ModelResult, m) -> ModelCheck:
     layers = []
     for lr in result.layers:
         cost, got = graph.costs[lr.name], m.layers[lr.name]
-        lc = LayerCheck(lr.name, lr.kind, lr.ops, cost.macs * n, cost.fvcore_count * n, lr.params,
-                        (n,) + tuple(lr.output), tuple(got.shape), got.numel, got.fvcore_params,
-                        got.flopcounter, got.fvcore, dict(got.fvcore_skipped), per_mac,
-                        lr.elementops)
+        dead = lr.name in graph.dead
+        lc = LayerCheck(lr.name, lr.kind, lr.ops, cost.macs * n, FVCORE.layer_figure(cost, dead) * n,
+                        lr.params, (n,) + tuple(lr.output), tuple(got.shape), got.numel,
+                        got.fvcore_params, got.flopcounter, got.fvcore, dict(got.fvcore_skipped),
+                        per_mac, lr.elementops, dead)
         _explain(lc, unit)
         layers.append(lc)
     totals = _totals(result, m, layers, per_mac)
@@ -178,7 +184,10 @@ def check_model(result: ModelResult, m) -> ModelCheck:
 
 def _explain(lc: LayerCheck, unit: str):
     """Notes for columns that differ by design, and for each failed check."""
-    if lc.fvcore is not None and lc.fvcore_ok and lc.fvcore_ops > lc.ops:
+    if lc.dead and lc.fvcore_ok:
+        lc.notes.append("fvcore counts 0 here, as expected: its jit trace drops a layer whose "
+                        "output never reaches the model output; FlopCounterMode runs it")
+    elif lc.fvcore is not None and lc.fvcore_ok and lc.fvcore_ops > lc.ops:
         lc.notes.append(f"fvcore counts {lc.kind} ({lc.fvcore:,} fvcore flops); {unit} do not")
     elif lc.fvcore is not None and lc.fvcore_ok and lc.fvcore_ops < lc.ops:
         skipped = ", ".join(lc.skipped_ops) or "its ops"
@@ -240,7 +249,8 @@ def _claims(result, m, layers, totals) -> list:
         excluded: dict[str, int] = {}
         for l in layers:
             if id(l) not in inside:
-                excluded[l.kind] = excluded.get(l.kind, 0) + 1
+                key = "unreachable" if l.dead else l.kind
+                excluded[key] = excluded.get(key, 0) + 1
         out.append(Claim(text, len(subset), sum(1 for l in subset if test(l)),
                          None if uses_fvcore and not fv_ran else total_ok, excluded,
                          has_total=not name.endswith("_macs")))
