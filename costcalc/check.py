@@ -194,7 +194,8 @@ def record(o: Outcome) -> dict:
     """A flat, JSON-ready description of one outcome."""
     e = o.expectation
     limit = _plain(e.value)
-    actual = _plain(o.computed)
+    # a ratio claim's actual figure is in the claim's own terms (8.71 against "1/12", i.e. 12)
+    actual = _plain(o.extra["ratio"] if "ratio" in o.extra else o.computed)
     over = pct = None
     if o.computed is not None and e.ratio is None:
         diff = Fraction(o.computed) - e.value
@@ -207,7 +208,8 @@ def record(o: Outcome) -> dict:
             "limit": limit, "written": e.text, "tolerance": float(e.tolerance), "actual": actual,
             "overshoot": over, "overshoot_pct": pct, "verdict": o.verdict, "passed": o.passed,
             "informational": e.informational, "detail": o.detail, "source": e.source,
-            "file": file, "line": line, "column": col}
+            "file": file, "line": line, "column": col,
+            **({"ratio": o.extra["ratio_text"]} if "ratio_text" in o.extra else {})}
 
 
 def ranked_changes(changes: list, metrics=("macs", "params", "activations")) -> list:

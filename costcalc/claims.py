@@ -99,6 +99,9 @@ def outcome_dict(o: Outcome) -> dict:
     if e.ratio is not None:
         d["ratio"] = o.path
         d.update({k: v for k, v in o.extra.items() if k in ("numerator", "denominator")})
+        if "ratio_text" in o.extra:  # the claim's own terms: 8.71 (× fewer) against "1/12"
+            d["ratio_computed"] = float(o.extra["ratio"])
+            d["ratio_text"] = o.extra["ratio_text"]
     if e.origin[0]:
         d["origin"] = ":".join(str(p) for p in e.origin if p is not None)
     return d

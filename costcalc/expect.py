@@ -322,8 +322,20 @@ def _ratio(e: Expectation, results) -> Outcome:
                        "a ratio with a zero figure is undefined", extra)
     computed = Fraction(num, den)
     # written "1/N": judge N against den/num
-    v, detail, ok = _judge(e, 1 / computed if e.inverse else computed)
-    return Outcome(e, label, computed, v, ok, detail, extra)
+    judged = 1 / computed if e.inverse else computed
+    v, detail, ok = _judge(e, judged)
+    extra["ratio"] = judged  # the ratio in the claim's own terms: 8.71 for "1/12" (12× fewer)
+    extra["ratio_text"] = ratio_text(e, judged)
+    return Outcome(e, label, computed, v, ok, f"{extra['ratio_text']}; {detail}", extra)
+
+
+def ratio_text(e: Expectation, judged: Fraction) -> str:
+    """A ratio claim's computed figure in its own terms: '8.71× fewer params (claimed 12×)' for
+    a claim written '1/12', '2.37× more macs (claimed 2×)' for one written '2×'."""
+    claimed = e.text[2:].strip() if e.inverse else e.text
+    claimed = claimed if claimed.endswith(("×", "x")) else claimed + "×"
+    how = "fewer" if e.inverse else "more" if e.value >= 1 else "as many"
+    return f"{float(judged):.3g}× {how} {e.metric} (claimed {claimed.rstrip('x').rstrip('×')}×)"
 
 
 def _over_text(computed: int, limit: Fraction) -> str:

@@ -268,3 +268,22 @@ def test_a_claim_on_a_missing_scope(tmp_path):
     a, b = claim_outcomes(costcalc.analyze(p))
     assert (a.verdict, a.passed) == ("missing", False) and "'nope' names no layer" in a.detail
     assert (b.verdict, b.passed) == ("missing", True)
+
+
+def test_a_ratio_claim_states_the_ratio_in_its_own_terms_in_every_format():
+    # issue 12.3: "12× fewer parameters than AlexNet" is written 1/12; the report gives the
+    # computed ratio as the claim reads: 60,965,224 / 6,998,552 = 8.7111... → "8.71× fewer"
+    spec = str(SPECS / "googlenet.yaml")
+    want = "8.71× fewer params (claimed 12×)"
+    for fmt in ("table", "markdown"):
+        r = run_cli("table", spec, "--format", fmt)
+        assert r.returncode == 0 and want in " ".join(r.stdout.split()), fmt
+    rows = json.loads(run_cli("table", spec, "--format", "json").stdout)["claims"]
+    (ratio,) = [c for c in rows if c.get("ratio")]
+    assert (ratio["numerator"], ratio["denominator"]) == (6_998_552, 60_965_224)
+    assert ratio["ratio_text"] == want
+    assert ratio["ratio_computed"] == 60_965_224 / 6_998_552
+    # the CI gate's record: the limit and the actual figure in the same unit (12 and 8.71)
+    check = json.loads(run_cli("check", "--format", "json").stdout)
+    (rec,) = [x for x in check["outcomes"] if x.get("ratio") == want]
+    assert (rec["limit"], rec["actual"]) == (12, 60_965_224 / 6_998_552)
