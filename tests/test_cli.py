@@ -160,3 +160,17 @@ def test_compare_paths_follow_spec_order_with_subtotals_after_their_layers():
     assert paths.index("layer1") < paths.index("layer2/first/conv1") < paths.index("layer2")
     assert paths.index("layer2/first/downsample/conv") < paths.index("layer2/first/downsample") \
         < paths.index("layer2/first")
+
+
+def test_compare_markdown_carries_the_per_path_diff():
+    # issue 12.4: the markdown output has the per-path table that table and json carry
+    r = run_cli("compare", SPECS / "naive.yaml", SPECS / "reduced.yaml", "--format", "markdown")
+    assert r.returncode == 0
+    assert "#### per path (MACs)" in r.stdout
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in r.stdout.splitlines()
+            if line.startswith("| inception_3a")}
+    # naive b3: 5×5 conv 192→32 on 28×28: 28*28*192*5*5*32 = 120,422,400 MACs,
+    # 5*5*192*32 + 32 = 153,632 params; b2: 3×3 192→128: 28*28*192*9*128 = 173,408,256 MACs
+    assert "| 153,632 | 120,422,400 |" in rows["inception_3a/b3"]
+    assert "| 173,408,256 |" in rows["inception_3a/b2"]
+    assert set(rows) >= {"inception_3a/b1", "inception_3a/b4", "inception_3a"}

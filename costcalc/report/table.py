@@ -10,7 +10,7 @@ from rich.table import Table
 
 from ..units import exact, human
 from .rows import layer_rows
-from .text import shape_text, summary_lines
+from .text import path_diff, shape_text, summary_lines
 
 
 def console(stderr: bool = False) -> Console:
@@ -79,16 +79,12 @@ def print_compare(cmp, out: Console | None = None):
     for metric in cmp["metrics"]:
         out.print(f"{metric['label']}: " + " vs ".join(exact(m["totals"][metric["key"]]) for m in models))
     if cmp["paths"]:
+        header, rows = path_diff(cmp, human)
         diff = Table(title=f"per path ({cmp['paths_unit']})", box=box.SIMPLE_HEAD, title_justify="left")
-        diff.add_column("path")
-        for m in models:
-            diff.add_column(f"{m['name']} params", justify="right")
-            diff.add_column(f"{m['name']} {cmp['paths_unit']}", justify="right")
-        for p in cmp["paths"]:
-            cells = [p["path"]]
-            for v in p["values"]:
-                cells += ["—", "—"] if v is None else [human(v["params"]), human(v["ops"])]
-            diff.add_row(*cells)
+        for i, h in enumerate(header):
+            diff.add_column(h, justify="right" if i else "left")
+        for row in rows:
+            diff.add_row(*row)
         out.print(diff)
 
 

@@ -131,6 +131,20 @@ def analyze_markdown(results, depth=None, claims=None) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+def path_diff(data, num) -> tuple[list, list]:
+    """(header, rows) of compare's per-path diff, figures written with ``num``."""
+    header = ["path"]
+    for m in data["models"]:
+        header += [f"{m['name']} params", f"{m['name']} {data['paths_unit']}"]
+    rows = []
+    for p in data["paths"]:
+        cells = [p["path"]]
+        for v in p["values"]:
+            cells += ["—", "—"] if v is None else [num(v["params"]), num(v["ops"])]
+        rows.append(cells)
+    return header, rows
+
+
 def compare_markdown(data) -> str:
     models = data["models"]
     header = ["metric"]
@@ -146,4 +160,7 @@ def compare_markdown(data) -> str:
             if i:
                 cells.append(metric["vs_first"][i - 1]["text"])
         rows.append(cells)
-    return md_table(header, rows) + "\n"
+    out = md_table(header, rows) + "\n"
+    if data["paths"]:
+        out += f"\n#### per path ({data['paths_unit']})\n\n" + md_table(*path_diff(data, exact)) + "\n"
+    return out
