@@ -27,7 +27,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-_state = {"debug": bool(os.environ.get("COSTCALC_DEBUG"))}
+_state = {"debug": bool(os.environ.get("COSTCALC_DEBUG")), "quiet": False}
 
 
 class Format(str, Enum):
@@ -57,9 +57,11 @@ DtypeOpt = typer.Option(None, "--dtype", help="dtype for activation bytes (defau
 
 
 @app.callback()
-def _main(debug: bool = typer.Option(False, "--debug", help="show the traceback of an error")):
+def _main(debug: bool = typer.Option(False, "--debug", help="show the traceback of an error"),
+          quiet: bool = typer.Option(False, "--quiet", "-q", help="print no warnings")):
     if debug:
         _state["debug"] = True
+    _state["quiet"] = quiet
 
 
 def _spec_args(paths):
@@ -84,9 +86,13 @@ def _analyze_all(specs, convention, batch, dtype):
 
 
 def _warn(results):
-    for r in results:
-        for w in r.warnings:
-            print(f"costcalc: warning: {w}", file=sys.stderr)
+    """The results' warnings on stderr, one line per kind and file (none with --quiet)."""
+    if _state["quiet"]:
+        return
+    from .errors import warning_lines
+
+    for line in warning_lines(w for r in results for w in r.warnings):
+        print(f"costcalc: warning: {line}", file=sys.stderr)
 
 
 @app.command()
@@ -308,6 +314,7 @@ def main(argv=None):
     click = sys.modules[typer.BadParameter.__module__]
     no_args = getattr(click, "NoArgsIsHelpError", ())
     _state["debug"] = bool(os.environ.get("COSTCALC_DEBUG"))  # --debug sets it for this run only
+    _state["quiet"] = False
     # a one-shot process that mostly allocates and keeps: collect cyclic garbage less often (the
     # default runs ~80 passes over the growing heap of imports for one GoogLeNet table)
     thresholds = gc.get_threshold()

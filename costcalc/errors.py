@@ -75,3 +75,36 @@ def describe(value) -> str:
     if isinstance(value, int) and abs(value) >= 10**40:
         return f"a {len(str(abs(value)))}-digit number"
     return repr(value)
+
+
+class SpecWarning(str):
+    """One warning: its whole one-line text (``str(w)``), plus what grouping needs.
+
+    ``group`` names warnings of one kind in the plural ("layers whose output is never used ...");
+    ``item`` is this one's short mention in a group ("'side' (5:5)")."""
+
+    def __new__(cls, text: str, *, group: str, item: str, file: str | None = None):
+        self = super().__new__(cls, " ".join(text.splitlines()))
+        self.group, self.item, self.file = group, item, file
+        return self
+
+
+#: a group of warnings names this many of its items, then "and N more"
+GROUP_SHOWN = 5
+
+
+def warning_lines(warnings) -> list[str]:
+    """Warnings of one kind in one file become one line with a count; a lone one stays whole."""
+    groups: dict[tuple, list] = {}
+    for w in warnings:
+        key = (getattr(w, "file", None), getattr(w, "group", None) or str(w))
+        groups.setdefault(key, []).append(w)
+    out = []
+    for (file, group), ws in groups.items():
+        if len(ws) == 1 or not getattr(ws[0], "group", None):
+            out += [str(w) for w in ws]
+            continue
+        items = ", ".join(w.item for w in ws[:GROUP_SHOWN])
+        more = f" and {len(ws) - GROUP_SHOWN:,} more" if len(ws) > GROUP_SHOWN else ""
+        out.append(f"{file + ': ' if file else ''}{len(ws):,} {group}: {items}{more}")
+    return out

@@ -4,7 +4,7 @@ One linear pass in topological order; no torch.
 """
 from __future__ import annotations
 
-from .errors import CostcalcError
+from .errors import CostcalcError, SpecWarning
 from .expand import INPUT, Expansion, expand
 from .gcpause import without_gc
 from .kinds.base import Cost, ShapeError
@@ -59,9 +59,12 @@ class Graph:
         for node in self.nodes:
             if node.path in self.dead:
                 loc = f"{where}{node.pos[0]}:{node.pos[1]}: " if node.pos and where else where and where + " "
-                warning = (f"{loc}layer '{node.path}': its output is never used "
-                           "(no path to the model output); it is still counted")
-                self.warnings.append(" ".join(warning.splitlines()))
+                at = f" ({node.pos[0]}:{node.pos[1]})" if node.pos else ""
+                self.warnings.append(SpecWarning(
+                    f"{loc}layer '{node.path}': its output is never used (no path to the model "
+                    "output); it is still counted",
+                    group="layers whose output is never used (no path to the model output); they "
+                          "are still counted", item=f"'{node.path}'{at}", file=self.spec.file))
 
 
 @without_gc

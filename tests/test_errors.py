@@ -418,6 +418,21 @@ def test_unreachable_layer_is_a_warning_and_still_counted(tmp_path):
     assert d["totals"]["elementops"] == 2 * 3 * 8 * 8  # relu and tanh, one op per element each: 384
 
 
+def test_warnings_of_one_kind_are_one_line_with_a_count_and_quiet_silences_them(tmp_path):
+    # issue 12.5: a model with 7 dead-end side branches (squeeze-excitation written as side
+    # branches) gives one warning line naming the count and the first five, not 7 lines
+    sides = "".join(f"  - {{name: se{i}, relu: , from: input}}\n" for i in range(7))
+    d, err = analyze_ok(tmp_path, C3 + "layers:\n" + sides + "  - {name: main, tanh: , from: input}\n")
+    assert err == ("costcalc: warning: F: 7 layers whose output is never used (no path to the "
+                   "model output); they are still counted: 'se0' (3:5), 'se1' (4:5), 'se2' (5:5), "
+                   "'se3' (6:5), 'se4' (7:5) and 2 more\n")
+    assert len(d["warnings"]) == 7  # json keeps every warning whole
+    path = tmp_path / "ok.yaml"
+    for argv in (["--quiet", "analyze", path], ["-q", "analyze", path, "-f", "json"]):
+        code, out, err = run(*argv)
+        assert (code, err) == (0, "") and out
+
+
 # -- blocks ------------------------------------------------------------------------------------------
 
 BLOCK = C3 + "blocks:\n  unit:\n    params: [c]\n    layers:\n      - {name: conv, conv: {out: $c, kernel: 1}}\n"
