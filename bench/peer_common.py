@@ -1,11 +1,11 @@
-"""Shared by the peer scripts: the spec-built torch model (costcalc.torchmodel) and its input.
+"""Shared by the peer scripts: the spec-built torch model (costcalc.crosscheck.model) and its input.
 
 Every peer counts this same model, built from the same spec, as a whole process of its own.
 """
 import sys
 
-from costcalc.graph import build_graph
-from costcalc.torchmodel import build_model, example_input
+from costcalc.counting.graph import build_graph
+from costcalc.crosscheck.model import build_model, example_input
 
 
 def model_and_input():

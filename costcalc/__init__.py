@@ -9,8 +9,8 @@ __version__ = "0.1.0"
 
 
 def analyze(source, **kwargs):
-    """Count a spec (file path or mapping); see costcalc.results.analyze."""
-    from .results import analyze as _analyze
+    """Count a spec (file path or mapping); see costcalc.counting.results.analyze."""
+    from costcalc.counting.results import analyze as _analyze
 
     return _analyze(source, **kwargs)
 

@@ -1,3 +1,3 @@
-from .cli import main
+from costcalc.cli import main
 
 main()

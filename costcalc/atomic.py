@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import tempfile
 
-from .errors import CostcalcError
+from costcalc.errors import CostcalcError
 
 
 def write_text_atomic(path, text: str, what: str = "file") -> None:

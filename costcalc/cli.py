@@ -13,7 +13,7 @@ from typing import List, Optional
 
 import typer
 
-from .errors import EXIT_FAIL, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, CostcalcError
+from costcalc.errors import EXIT_FAIL, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, CostcalcError
 
 
 app = typer.Typer(
@@ -68,7 +68,7 @@ def _spec_args(paths):
     """The spec files among command-line paths; claims files are skipped with a note."""
     if not paths:
         return paths
-    from .spec import split_claims_files
+    from costcalc.spec.schema import split_claims_files
 
     specs, skipped = split_claims_files(paths)
     for p in skipped:
@@ -78,7 +78,7 @@ def _spec_args(paths):
 
 
 def _analyze_all(specs, convention, batch, dtype):
-    from .results import analyze
+    from costcalc.counting.results import analyze
 
     results = [analyze(str(s), convention=convention.value, batch=batch, dtype=dtype) for s in specs]
     gc.freeze()  # they live until exit: the cyclic collector need not re-scan them while reporting
@@ -89,7 +89,7 @@ def _warn(results):
     """The results' warnings on stderr, one line per kind and file (none with --quiet)."""
     if _state["quiet"]:
         return
-    from .errors import warning_lines
+    from costcalc.errors import warning_lines
 
     for line in warning_lines(w for r in results for w in r.warnings):
         print(f"costcalc: warning: {line}", file=sys.stderr)
@@ -108,27 +108,27 @@ def analyze(
 ):
     """Per-layer params, MACs, element ops and activations, with block subtotals and totals."""
     results = _analyze_all(_spec_args(specs), convention, batch, dtype)
-    from .claims import claim_outcomes
+    from costcalc.expectations.claims import claim_outcomes
 
     claims = [claim_outcomes(r) for r in results]
     if format is Format.json:
-        from .report.claims import analyze_json
-        from .report.text import to_json
+        from costcalc.report.verdicts import analyze_json
+        from costcalc.report.text import to_json
 
         _warn(results)
         print(to_json(analyze_json(results, claims)))
     elif format is Format.csv:
-        from .report.text import analyze_csv
+        from costcalc.report.text import analyze_csv
 
         _warn(results)
         sys.stdout.write(analyze_csv(results))
     elif format is Format.markdown:
-        from .report.text import analyze_markdown
+        from costcalc.report.text import analyze_markdown
 
         _warn(results)
         sys.stdout.write(analyze_markdown(results, depth, claims))
     else:
-        from .report.table import print_analyze
+        from costcalc.report.table import print_analyze
 
         print_analyze(results, depth, claims=claims)
         _warn(results)
@@ -147,21 +147,21 @@ def compare(
     specs = _spec_args(specs)
     if len(specs) < 2:
         raise CostcalcError("compare needs two or more spec files")
-    from .compare import compare as build
+    from costcalc.counting.compare import compare as build
 
     results = _analyze_all(specs, convention, batch, dtype)
     data = build(results)
     _warn(results)
     if format is CompareFormat.json:
-        from .report.text import to_json
+        from costcalc.report.text import to_json
 
         print(to_json(data))
     elif format is CompareFormat.markdown:
-        from .report.text import compare_markdown
+        from costcalc.report.text import compare_markdown
 
         sys.stdout.write(compare_markdown(data))
     else:
-        from .report.table import print_compare
+        from costcalc.report.table import print_compare
 
         print_compare(data)
 
@@ -169,7 +169,7 @@ def compare(
 @app.command()
 def kinds():
     """List the layer kinds a spec can use, with their arguments."""
-    from . import kinds as registry
+    from costcalc import ops as registry
 
     for name in registry.known():
         kind = registry.get(name)
@@ -185,29 +185,29 @@ def table(
     """The GoogLeNet paper's Table 1 layout: one row per top-level layer or block, with filter
     columns, depth, params (K = 1024) and ops (MACs, M = 10^6), then every published claim
     beside the exact computed figure, with its verdict."""
-    from .claims import claim_outcomes
-    from .results import analyze as count
-    from .table1 import build_table
+    from costcalc.expectations.claims import claim_outcomes
+    from costcalc.counting.results import analyze as count
+    from costcalc.paper.table1 import build_table
 
     result = count(str(spec))
     data = build_table(result, claim_outcomes(result))
     _warn([result])
     if format is Format.json:
-        from .report.table1 import table_json
-        from .report.text import to_json
+        from costcalc.report.paper import table_json
+        from costcalc.report.text import to_json
 
         print(to_json(table_json(data)))
     elif format is Format.csv:
-        from .report.table1 import table_csv
+        from costcalc.report.paper import table_csv
 
         sys.stdout.write(table_csv(data))
     elif format is Format.markdown:
-        from .report.table1 import table_markdown
-        from .report.text import md_table
+        from costcalc.report.paper import table_markdown
+        from costcalc.report.text import md_table
 
         sys.stdout.write(table_markdown(data, md_table))
     else:
-        from .report.table import print_table1
+        from costcalc.report.table import print_table1
 
         print_table1(data)
 
@@ -225,20 +225,20 @@ def verify(
     """Build the real PyTorch model and check every layer against fvcore and FlopCounterMode.
 
     Exit 0 when everything agrees exactly, 1 on any mismatch, 2 on bad input."""
-    from .verify import report_dict, verify as run
+    from costcalc.crosscheck import report_dict, verify as run
 
     checks = run([str(s) for s in _spec_args(specs)], convention=convention.value, batch=batch,
                  fvcore_limit=fvcore_limit << 20)
     if format is CompareFormat.json:
-        from .report.text import to_json
+        from costcalc.report.text import to_json
 
         print(to_json(report_dict(checks)))
     elif format is CompareFormat.markdown:
-        from .report.verify import verify_markdown
+        from costcalc.report.crosscheck import verify_markdown
 
         sys.stdout.write(verify_markdown(checks))
     else:
-        from .report.verify import print_verify
+        from costcalc.report.crosscheck import print_verify
 
         print_verify(checks)
     for c in checks:
@@ -281,8 +281,8 @@ def check(
     max_rows: int = typer.Option(50, "--max-rows", min=1,
                                  help="failures to list in table and markdown (json and junit list all)"),
 ):
-    from .check import run_check
-    from .report.check import emit
+    from costcalc.expectations.gate import run_check
+    from costcalc.report.render import emit_check as emit
 
     report = run_check(_spec_args(specs) or (), budget=budget, lock=lock, tolerance=tolerance)
     emit(report, format.value, output, top, max_rows, bool(os.environ.get("GITHUB_ACTIONS")))
@@ -301,9 +301,9 @@ def lock_cmd(
     """Write the baseline lock: exact params, MACs and activations per spec, block instance and
     layer. An existing lock is only rewritten with --update (other specs in it are kept; specs
     whose file is gone are dropped). Exit codes: 0 written, 2 usage or input error."""
-    from .check import run_lock
+    from costcalc.expectations.gate import run_lock
 
-    from .report.check import lock_summary
+    from costcalc.report.gate import lock_summary
 
     print(lock_summary(run_lock(_spec_args(specs) or (), lock=lock, update=update)))
 

@@ -38,10 +38,10 @@ _MEASURED = {}
 
 
 def measured(path):
-    """(graph, costcalc.verify Measurement) of a spec file, traced once per test session and
+    """(graph, costcalc.crosscheck Measurement) of a spec file, traced once per test session and
     shared by every test module (a measurement is convention-free)."""
-    from costcalc.graph import build_graph
-    from costcalc.verify import measure
+    from costcalc.counting.graph import build_graph
+    from costcalc.crosscheck import measure
 
     key = str(path)
     if key not in _MEASURED:

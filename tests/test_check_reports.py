@@ -101,10 +101,10 @@ def test_help_documents_exit_codes():
 
 def test_another_source_of_expectations_plugs_in(tmp_path, cc, monkeypatch):
     """Claims are one more source: check evaluates them with budgets and the lock."""
-    from costcalc import check
-    from costcalc.expect import Expectation
+    from costcalc.expectations import gate as check
+    from costcalc.expectations.rules import Expectation
 
-    def claims_for(spec):  # spec: the loaded costcalc.spec.Spec
+    def claims_for(spec):  # spec: the loaded costcalc.spec.schema.Spec
         spec = spec.file
         # "25K" MACs: 25,344 rounds to 25K (passes); "30K" params: 408 is not (informational)
         return [Expectation("claim", spec, "total", "macs", Fraction(25_000), "25K",

@@ -10,10 +10,10 @@ import pytest
 
 import costcalc
 from conftest import SPECS, run_cli
-from costcalc.claims import claim_outcomes, claims_for
+from costcalc.expectations.claims import claim_outcomes, claims_for
 from costcalc.errors import CostcalcError
-from costcalc.expect import parse_written, read_written, verdict
-from costcalc.spec import load_spec, parse_spec_text
+from costcalc.expectations.rules import parse_written, read_written, verdict
+from costcalc.spec.schema import load_spec, parse_spec_text
 
 
 def outcomes(spec):

@@ -10,8 +10,8 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import costcalc
 from conftest import SPECS
-from costcalc.graph import build_graph
-from costcalc.torchmodel import build_model, example_input
+from costcalc.counting.graph import build_graph
+from costcalc.crosscheck.model import build_model, example_input
 
 CLASSIC = SPECS / "classic"
 
@@ -184,8 +184,8 @@ def test_matches_torch(name):
 
 # -- cross-model claims (in specs/googlenet.claims.yaml; googlenet_table1.yaml includes it) -------
 
-from costcalc.claims import claim_outcomes  # noqa: E402
-from costcalc.expect import Expectation, evaluate, read_written  # noqa: E402
+from costcalc.expectations.claims import claim_outcomes  # noqa: E402
+from costcalc.expectations.rules import Expectation, evaluate, read_written  # noqa: E402
 
 GOOGLENET = SPECS / "googlenet.yaml"
 TABLE1 = SPECS / "googlenet_table1.yaml"

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 import costcalc.cli
-import costcalc.graph
-from costcalc import expand, kinds, loader
+import costcalc.counting.graph
+from costcalc.spec import expand, yamlio
+from costcalc import ops
 from costcalc.cli import main
 from conftest import ROOT, run_cli
 
@@ -93,7 +94,7 @@ def test_permission_denied_is_a_real_os_refusal(tmp_path):
     spec = folder / "locked.yaml"
     spec.write_text(C3 + "layers: [relu]\n")
     spec.chmod(0)
-    code = ("import os, sys, costcalc, costcalc.cli, costcalc.results\n"
+    code = ("import os, sys, costcalc, costcalc.cli, costcalc.counting.results\n"
             "if os.geteuid() == 0:\n"
             "    try:  # a first run imports every module while they can still be read\n"
             "        costcalc.cli.main(['analyze', 'specs/gap_head.yaml', '-f', 'json'])\n"
@@ -135,7 +136,7 @@ def test_binary(error):
 def test_file_over_the_size_limit(error, tmp_path):
     path = tmp_path / "huge.yaml"
     with open(path, "wb") as fh:  # a sparse file: nothing is written or read
-        fh.truncate(loader.MAX_FILE_BYTES + 1)
+        fh.truncate(yamlio.MAX_FILE_BYTES + 1)
     code, _, err = run("analyze", path)
     assert code == 2
     assert err == (f"costcalc: error: {path}: file is 10,485,761 bytes; "
@@ -144,7 +145,7 @@ def test_file_over_the_size_limit(error, tmp_path):
 
 def test_size_limit_boundary(tmp_path, monkeypatch):
     text = C3 + "layers: [relu]\n"
-    monkeypatch.setattr(loader, "MAX_FILE_BYTES", len(text))
+    monkeypatch.setattr(yamlio, "MAX_FILE_BYTES", len(text))
     assert analyze_ok(tmp_path, text)[0]["totals"]["activations"] == 3 * 8 * 8  # 192
     path = tmp_path / "over.yaml"
     path.write_text(text + " ")
@@ -239,12 +240,12 @@ def test_recursive_alias(error):
 
 def test_deep_nesting(error, tmp_path):
     # the top-level mapping is level 1, so 99 brackets inside it are level 100: the limit
-    deepest = loader.parse_yaml("x: " + "[" * 99 + "1" + "]" * 99 + "\n")["x"]
+    deepest = yamlio.parse_yaml("x: " + "[" * 99 + "1" + "]" * 99 + "\n")["x"]
     for _ in range(98):
         deepest = deepest[0]
     assert deepest == [1]
-    with pytest.raises(loader.CostcalcError, match="^YAML nesting is deeper than 100 levels$") as info:
-        loader.parse_yaml("x: " + "[" * 100 + "1" + "]" * 100 + "\n")
+    with pytest.raises(yamlio.CostcalcError, match="^YAML nesting is deeper than 100 levels$") as info:
+        yamlio.parse_yaml("x: " + "[" * 100 + "1" + "]" * 100 + "\n")
     assert (info.value.line, info.value.column) == (1, 103)  # the 100th bracket: column 4 + 99
     text = "input: " + "[" * 1_000_000 + "]" * 1_000_000 + "\n"  # libyaml alone crashes (SIGSEGV)
     # level 101 is the 100th bracket: column 8 + 99
@@ -254,11 +255,11 @@ def test_deep_nesting(error, tmp_path):
 def test_deep_nesting_past_libyamls_own_limit():
     # libyaml 0.2.6 (PyYAML 6.0.4) stops at its own 1,000 levels, reading ahead of the parser;
     # the error must still be costcalc's, at the bracket that is level 101, on every PyYAML
-    with pytest.raises(loader.CostcalcError, match="^YAML nesting is deeper than 100 levels$") as info:
-        loader.parse_yaml("x: " + "{a: " * 1500 + "1" + "}" * 1500 + "\n")
+    with pytest.raises(yamlio.CostcalcError, match="^YAML nesting is deeper than 100 levels$") as info:
+        yamlio.parse_yaml("x: " + "{a: " * 1500 + "1" + "}" * 1500 + "\n")
     assert (info.value.line, info.value.column) == (1, 400)  # the 100th '{': column 4 + 99*4
-    with pytest.raises(loader.CostcalcError, match="^YAML nesting is deeper than 100 levels$") as info:
-        loader.parse_yaml("x: " + "[" * 1500 + "]" * 1500 + "\n")
+    with pytest.raises(yamlio.CostcalcError, match="^YAML nesting is deeper than 100 levels$") as info:
+        yamlio.parse_yaml("x: " + "[" * 1500 + "]" * 1500 + "\n")
     assert (info.value.line, info.value.column) == (1, 103)  # the 100th '[': column 4 + 99
 
 
@@ -384,7 +385,7 @@ def test_real_arguments(error):
 def test_unknown_kind_lists_every_known_kind(error):
     text = C3 + "layers:\n  - {name: c1, cnv: {out: 4, kernel: 3}}\n"
     assert error(text) == (f"{at(text, 'cnv')}: layer 'c1': unknown layer kind 'cnv' (did you mean 'conv'?); known kinds: "
-                    + ", ".join(kinds.known()))
+                    + ", ".join(ops.known()))
 
 
 def test_from_undefined_and_from_later(error):
@@ -585,7 +586,7 @@ def test_expression_limits(error):
 
 def test_adaptive_pool_of_a_huge_output_answers_at_once(tmp_path):
     """The window sum has a closed form (size + out - gcd): no loop over 10^12 windows."""
-    from costcalc.kinds.pool import _adaptive_window_total
+    from costcalc.ops.pool import _adaptive_window_total
 
     def by_windows(size, out):  # the definition: PyTorch's start and end of each window
         return sum(-(-((i + 1) * size) // out) - (i * size) // out for i in range(out))
@@ -695,7 +696,7 @@ def test_internal_error_is_one_line_exit_3(monkeypatch):
     def boom(*a, **k):
         raise ZeroDivisionError("planted\nbug")
 
-    monkeypatch.setattr(costcalc.graph.Graph, "infer", boom)
+    monkeypatch.setattr(costcalc.counting.graph.Graph, "infer", boom)
     code, _, err = run("analyze", ROOT / "specs" / "naive.yaml")
     assert code == 3
     assert err == ("costcalc: error: internal error: ZeroDivisionError: planted bug "

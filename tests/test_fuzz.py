@@ -31,10 +31,10 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from costcalc import kinds
+from costcalc import ops
 from costcalc.cli import main
-from costcalc.expand import ENTRY_KEYS
-from costcalc.spec import TOP_KEYS, spec_files
+from costcalc.spec.expand import ENTRY_KEYS
+from costcalc.spec.schema import TOP_KEYS, spec_files
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = spec_files(ROOT / "specs")  # every shipped spec, in subfolders too (claims files apart)
@@ -132,8 +132,8 @@ EVIL_TOKENS = ["0", "-1", "1.5", "true", "null", "~", "''", "[]", "{}", "1e999",
                "!!python/object/apply:os.system ['true']", "!!set {a}", "<<: {a: 1}", "'", '"',
                "{", "[", ":", "- ", "\t", "input", "x" * 300, "$nope", "${", "${1 ** 99}", "\\x00"]
 
-KIND_NAMES = kinds.known()
-ARG_NAMES = sorted({a for k in KIND_NAMES for a in kinds.get(k).args})
+KIND_NAMES = ops.known()
+ARG_NAMES = sorted({a for k in KIND_NAMES for a in ops.get(k).args})
 VOCAB = sorted(set(TOP_KEYS) | set(ENTRY_KEYS) | set(KIND_NAMES) | set(ARG_NAMES)
                | {"params", "input", "b1", "out", "x"})
 
@@ -282,7 +282,7 @@ def layer_entry(draw, names, block_names, params):
         entry[kind] = draw(st.lists(st.sampled_from(names + ["input"] + (["zzz"] if draw(RARELY) else [])),
                                     max_size=3))
     else:
-        schema = kinds.get(kind).args if kinds.get(kind) else {"out": None}
+        schema = ops.get(kind).args if ops.get(kind) else {"out": None}
         keys = [k for k, a in schema.items() if a is None or a.required or draw(st.booleans())]
         if draw(RARELY):
             keys.append(draw(st.sampled_from(["k", "padding", "out", "bias"])))
@@ -387,11 +387,11 @@ def test_fuzz_lock_budget_and_claims_files(data, target, args):
 
 def test_the_property_catches_an_internal_error(monkeypatch):
     """The check above fails on exit 3: a crash inside counting is reported, not hidden."""
-    import costcalc.graph
+    import costcalc.counting.graph
 
     def boom(*a, **k):
         raise ZeroDivisionError("planted bug")
 
-    monkeypatch.setattr(costcalc.graph.Graph, "infer", boom)
+    monkeypatch.setattr(costcalc.counting.graph.Graph, "infer", boom)
     with pytest.raises(AssertionError, match="exit 3"):
         check(TEXTS["naive.yaml"], ["analyze", SPEC, "-f", "json"])

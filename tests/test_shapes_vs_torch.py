@@ -6,13 +6,13 @@ import pytest
 import torch  # required by the test extra: a missing torch fails, never skips
 nn = torch.nn
 
-from costcalc import kinds  # noqa: E402
-from costcalc.args import validate_args  # noqa: E402
-from costcalc.kinds.base import ShapeError  # noqa: E402
+from costcalc import ops  # noqa: E402
+from costcalc.ops.args import validate_args  # noqa: E402
+from costcalc.ops.base import ShapeError  # noqa: E402
 
 
 def ours(kind, args, shape):
-    k = kinds.get(kind)
+    k = ops.get(kind)
     a = validate_args(kind, k.args, args, lambda key: None)
     return k.shape(a, [shape]), k, a
 

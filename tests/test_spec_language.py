@@ -3,8 +3,8 @@ import pytest
 
 import costcalc
 from costcalc.errors import CostcalcError
-from costcalc.spec import parse_spec_text
-from costcalc.graph import build_graph
+from costcalc.spec.schema import parse_spec_text
+from costcalc.counting.graph import build_graph
 
 
 def run(text):
@@ -180,6 +180,6 @@ layers:
     ("a > 5 or b == 3", 1), ("not a", 0), ("1 < a < b", 1), ("(a == 2) * 7 + b", 10),
 ])
 def test_expression_comparisons_and_logic_give_one_or_zero(expr, value):
-    from costcalc.params import evaluate
+    from costcalc.spec.substitute import evaluate
 
     assert evaluate("${" + expr + "}", {"a": 2, "b": 3}) == value

@@ -13,10 +13,10 @@ import pytest
 
 import costcalc
 from conftest import ROOT, SPECS, run_cli
-from costcalc.claims import claim_outcomes
+from costcalc.expectations.claims import claim_outcomes
 from costcalc.errors import CostcalcError
-from costcalc.spec import parse_spec_text
-from costcalc.table1 import build_table
+from costcalc.spec.schema import parse_spec_text
+from costcalc.paper.table1 import build_table
 
 GOLDEN = ROOT / "tests" / "golden"
 
@@ -145,8 +145,8 @@ def test_variant_against_torch():
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    from costcalc.graph import build_graph
-    from costcalc.torchmodel import build_model, example_input
+    from costcalc.counting.graph import build_graph
+    from costcalc.crosscheck.model import build_model, example_input
 
     g = build_graph(SPECS / "googlenet_table1.yaml")
     model = build_model(g, device="meta")
@@ -263,8 +263,8 @@ layers:
 
 
 def test_a_repeated_block_row_is_described_by_its_block(tmp_path):
-    from costcalc.table1 import build_table
-    from costcalc.results import analyze
+    from costcalc.paper.table1 import build_table
+    from costcalc.counting.results import analyze
 
     p = tmp_path / "rep.yaml"
     p.write_text("input: [8, 10, 10]\nblocks:\n  res:\n    params: [c]\n    table: {type: residual}\n"

@@ -9,11 +9,11 @@ import pytest
 import torch  # noqa: E402,F401  (required by the test extra: a missing torch fails, never skips)
 import fvcore  # noqa: E402,F401
 
-from costcalc import cli, kinds  # noqa: E402
-from costcalc.graph import build_graph  # noqa: E402
-from costcalc.verify import check_model, measure, verify, verify_graph  # noqa: E402
-from costcalc.results import analyze  # noqa: E402
-from costcalc.spec import spec_files  # noqa: E402
+from costcalc import cli, ops  # noqa: E402
+from costcalc.counting.graph import build_graph  # noqa: E402
+from costcalc.crosscheck import check_model, measure, verify, verify_graph  # noqa: E402
+from costcalc.counting.results import analyze  # noqa: E402
+from costcalc.spec.schema import spec_files  # noqa: E402
 from conftest import ROOT, SPECS, measured, run_cli  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
@@ -48,7 +48,7 @@ def test_every_shipped_spec_agrees_exactly(spec, convention):
 
 def test_every_kind_spec_uses_every_kind():
     used = {n.kind.name for n in build_graph(DATA / "every_kind.yaml").nodes}
-    assert used == set(kinds.known())
+    assert used == set(ops.known())
 
 
 @pytest.mark.parametrize("convention", CONVENTIONS)
@@ -89,13 +89,13 @@ def test_googlenet_figures(convention):
 
 
 def test_wrong_conv_formula_exits_1_and_names_the_layer(monkeypatch, capsys):
-    conv = kinds.get("conv")
+    conv = ops.get("conv")
     right = type(conv).cost
 
     def off_by_one(self, a, inputs, out):
         c = right(self, a, inputs, out)
         if a["out"] == 128:  # only inception_3a/b2 (3x3, 128 out) in reduced.yaml
-            return type(c)(c.weights, c.biases, c.macs + 1, c.elementops, c.fvcore)
+            return type(c)(c.weights, c.biases, c.macs + 1, c.elementops)
         return c
 
     monkeypatch.setattr(type(conv), "cost", off_by_one)
@@ -116,7 +116,7 @@ SMALL_HEAD = ("input: [3, 8, 8]\nlayers:\n  - {name: c, conv: {out: 4, kernel: 3
 
 
 def test_wrong_shape_rule_and_params_are_caught(monkeypatch, capsys, write_spec):
-    pool, linear = kinds.get("maxpool"), kinds.get("linear")
+    pool, linear = ops.get("maxpool"), ops.get("linear")
     shape, cost = type(pool).shape, type(linear).cost
     monkeypatch.setattr(type(pool), "shape", lambda self, a, i: (lambda s: (s[0], s[1], s[2] + 1))(
         shape(self, a, i)))
@@ -133,7 +133,7 @@ def test_wrong_shape_rule_and_params_are_caught(monkeypatch, capsys, write_spec)
 
 
 def test_a_wrong_shape_that_breaks_the_forward_is_named(monkeypatch, capsys, write_spec):
-    pool = kinds.get("maxpool")
+    pool = ops.get("maxpool")
     shape = type(pool).shape
     monkeypatch.setattr(type(pool), "shape", lambda self, a, i: (lambda s: (s[0], s[1], s[2] + 1))(
         shape(self, a, i)))
@@ -235,7 +235,7 @@ def test_1e10_parameters_verify_on_meta_in_little_memory():
 
 
 def test_too_many_layers_is_a_one_line_refusal(monkeypatch, capsys):
-    from costcalc.verify import runner
+    from costcalc.crosscheck import tools as runner
 
     monkeypatch.setattr(runner, "MAX_LAYERS", 10)
     code, out, err = run_main(["verify", str(SPECS / "reduced.yaml")], capsys)
@@ -244,13 +244,18 @@ def test_too_many_layers_is_a_one_line_refusal(monkeypatch, capsys):
     assert "too large to verify: 14 layers (the limit is 10)" in err
 
 
+def test_every_kind_has_a_torch_builder_and_a_fvcore_rule_only_where_fvcore_differs():
+    from costcalc.counting.conventions import FVCORE_RULES
+    from costcalc.crosscheck.builders import BUILDERS
+
+    assert sorted(BUILDERS) == ops.known()
+    assert set(FVCORE_RULES) <= set(ops.known())
+
+
 def test_a_kind_without_torch_equivalent_is_a_one_line_error(monkeypatch, capsys):
-    relu = kinds.get("relu")
+    from costcalc.crosscheck.builders import BUILDERS
 
-    def no_torch(self, a, inputs):
-        raise NotImplementedError("relu has no torch equivalent")
-
-    monkeypatch.setattr(type(relu), "build", no_torch)
+    monkeypatch.delitem(BUILDERS, "relu")  # a kind registered without a torch builder
     code, out, err = run_main(["verify", str(SPECS / "reduced.yaml")], capsys)
     assert code == 2 and err.count("\n") == 1
     assert "cannot build the torch model: relu has no torch equivalent" in err
@@ -285,7 +290,7 @@ def test_bad_spec_exits_2_before_torch(write_spec):
 
 
 def test_importing_verify_does_not_import_torch():
-    code = "import sys, costcalc.verify, costcalc.report.verify; print('torch' in sys.modules, " \
+    code = "import sys, costcalc.crosscheck, costcalc.report.crosscheck; print('torch' in sys.modules, " \
            "'fvcore' in sys.modules, 'rich.table' in sys.modules)"
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert r.stdout.split() == ["False", "False", "False"], r.stderr

@@ -11,7 +11,7 @@ import pytest
 
 import costcalc
 from conftest import SPECS, measured
-from costcalc.graph import build_graph
+from costcalc.counting.graph import build_graph
 
 ZOO = SPECS / "zoo"
 ZOO_SPECS = sorted(p.name for p in ZOO.glob("*.yaml"))
@@ -52,7 +52,7 @@ def test_macs_round_to_torchvision_published_ops(spec):
 
 @pytest.mark.parametrize("spec", ZOO_SPECS)
 def test_spec_states_torchvision_figures_as_claims(spec):
-    from costcalc.claims import claim_outcomes
+    from costcalc.expectations.claims import claim_outcomes
 
     out = {o.expectation.metric: o for o in claim_outcomes(costcalc.analyze(ZOO / spec))}
     assert set(out) == {"params", "macs"}
@@ -215,8 +215,8 @@ class TestGoogLeNetTorchvision:
 @pytest.mark.parametrize("convention", ["macs", "flops", "fvcore"])
 @pytest.mark.parametrize("spec", ZOO_SPECS)
 def test_costcalc_verify_agrees_exactly(spec, convention):
-    from costcalc.results import analyze
-    from costcalc.verify import check_model
+    from costcalc.counting.results import analyze
+    from costcalc.crosscheck import check_model
 
     graph, m = measured(ZOO / spec)  # shared with test_verify: each model is traced once
     c = check_model(analyze(graph, convention=convention), m)

@@ -56,11 +56,11 @@ def quickstart() -> str:
 @section("kinds")
 def kinds_table() -> str:
     sys.path.insert(0, str(ROOT))
-    from costcalc import kinds
+    from costcalc import ops
 
     lines = ["| kind | arguments (default) | element ops |", "|---|---|---|"]
-    for n in kinds.known():
-        k = kinds.get(n)
+    for n in ops.known():
+        k = ops.get(n)
         a = ", ".join(f"`{key}`" + ("" if arg.required else f" ({arg.default})")
                       for key, arg in k.args.items()) or "—"
         lines.append(f"| `{n}`: {k.summary} | {a} | {k.elementops_rule} |")

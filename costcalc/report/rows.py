@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..results import ModelResult
+from costcalc.counting.results import ModelResult
 
 
 @dataclass

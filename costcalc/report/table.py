@@ -8,9 +8,9 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from ..units import exact, human
-from .rows import layer_rows
-from .text import path_diff, shape_text, summary_lines
+from costcalc.units import exact, human
+from costcalc.report.rows import layer_rows
+from costcalc.report.text import path_diff, shape_text, summary_lines
 
 
 def console(stderr: bool = False) -> Console:
@@ -89,7 +89,13 @@ def print_compare(cmp, out: Console | None = None):
 
 
 def claims_table(outcomes, title="claims: published figures against the exact computed ones") -> Table:
-    from .claims import claimed_cell, computed_cell, scope_cell, verdict_cell, why_cell
+    from costcalc.report.verdicts import (
+        claimed_cell,
+        computed_cell,
+        scope_cell,
+        verdict_cell,
+        why_cell,
+    )
 
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
     table.add_column("scope", overflow="fold")
@@ -105,7 +111,7 @@ def claims_table(outcomes, title="claims: published figures against the exact co
 
 
 def print_claims(outcomes, out: Console | None = None):
-    from .claims import sources, summary
+    from costcalc.report.verdicts import sources, summary
 
     out = out or console()
     out.print(claims_table(outcomes))
@@ -117,7 +123,7 @@ def print_claims(outcomes, out: Console | None = None):
 
 def print_table1(table, out: Console | None = None):
     """The paper's Table 1 layout, then every claim with its verdict."""
-    from .table1 import UNITS, all_outcomes, cells, header, ops_m, params_k
+    from costcalc.report.paper import UNITS, all_outcomes, cells, header, ops_m, params_k
 
     out = out or console()
     t = table.totals
@@ -142,8 +148,17 @@ def print_table1(table, out: Console | None = None):
 def print_check(report, top: int = 10, max_rows: int = 50, out: Console | None = None):
     """`costcalc check` for humans: the verdict, the failures, the layers that changed against
     the lock, and decreases (which pass) with a hint to re-lock."""
-    from .check import (CHANGE_HEADER, FAIL_HEADER, HINT, change_rows, changes_title,
-                        decrease_lines, failure_rows, more_failures_text, summary_line)
+    from costcalc.report.gate import (
+        CHANGE_HEADER,
+        FAIL_HEADER,
+        HINT,
+        change_rows,
+        changes_title,
+        decrease_lines,
+        failure_rows,
+        more_failures_text,
+        summary_line,
+    )
 
     if out is None:
         out = console()

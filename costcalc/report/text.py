@@ -6,8 +6,8 @@ import re
 import io
 import json
 
-from ..units import exact, human
-from .rows import layer_rows
+from costcalc.units import exact, human
+from costcalc.report.rows import layer_rows
 
 
 def shape_text(shape) -> str:
@@ -111,7 +111,7 @@ def summary_lines(r) -> list[str]:
 
 
 def analyze_markdown(results, depth=None, claims=None) -> str:
-    from .claims import claims_markdown
+    from costcalc.report.verdicts import claims_markdown
 
     parts = []
     for i, r in enumerate(results):

@@ -1,0 +1,70 @@
+"""Side-by-side comparison of several models: totals, ratios against the first, per-path diff."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from costcalc.counting.results import ModelResult
+
+
+def change_text(first: int, value: int) -> str:
+    """'2.37× less (−57.8%)', '1.50× more (+50.0%)', 'same', or 'all of it removed'."""
+    if value == first:
+        return "same"
+    if first == 0:
+        return f"+{value:,} (first is 0)"
+    if value == 0:
+        return "0 (−100%)"
+    r = Fraction(value, first)
+    pct = float((r - 1) * 100)
+    if r < 1:
+        return f"{float(1 / r):.2f}× less ({pct:+.1f}%)".replace("-", "−")
+    return f"{float(r):.2f}× more ({pct:+.1f}%)"
+
+
+def compare(results: list[ModelResult]) -> dict:
+    """The data of `costcalc compare`; the JSON contract is ``{"models": [...], ...}``."""
+    first = results[0]
+    unit = first.convention.unit
+    keys = [("params", "Params (weights + biases)"), ("ops", unit), ("flops", "FLOPs (2 × MACs)"),
+            ("elementops", "Element ops (not in MACs)"), ("activations", "Activations (elements)")]
+    if first.convention.name == "flops":
+        keys = [k for k in keys if k[0] != "flops"]
+    metrics = []
+    for key, label in keys:
+        base = first.totals[key]
+        metrics.append({
+            "key": key, "label": label,
+            "vs_first": [{"model": r.name, "ratio": (r.totals[key] / base) if base else None,
+                          "text": change_text(base, r.totals[key])} for r in results[1:]],
+        })
+    return {"convention": first.convention.name, "models": [r.to_dict() for r in results],
+            "metrics": metrics, "paths": _paths(results), "paths_unit": unit}
+
+
+def _paths(results) -> list[dict]:
+    """Layer and block paths that appear in two or more models, in first-seen order; paths
+    with no params and no ops in any model (activations, concat) are left out."""
+    tables = []
+    for r in results:
+        # spec order: a block's subtotal right after its last layer, inner blocks first
+        last = {}
+        for i, l in enumerate(r.layers):
+            scope = l.scope
+            while scope:
+                last[scope] = i
+                scope = r.instances[scope].parent
+        keyed = [((i, 0, 0), l.name, {"params": l.params, "ops": l.ops}) for i, l in enumerate(r.layers)]
+        keyed += [((last.get(path, -1), 1, -path.count("/")), path,
+                   {"params": totals["params"], "ops": totals["ops"]})
+                  for path, totals in r.scope_totals().items()]
+        tables.append({path: value for _, path, value in sorted(keyed, key=lambda e: e[0])})
+    order: dict[str, int] = {}
+    for table in tables:
+        for path in table:
+            order[path] = order.get(path, 0) + 1
+    out = []
+    for p, n in order.items():
+        values = [t.get(p) for t in tables]
+        if n >= 2 and any(v and (v["params"] or v["ops"]) for v in values):
+            out.append({"path": p, "values": values})
+    return out

@@ -1,0 +1,102 @@
+"""Counting conventions: which operations a tool's headline number includes, and in what unit.
+
+A convention's figure for a layer is ``per_mac`` × the layer's MACs, unless the convention has
+a rule of its own for the layer's kind. Tool quirks live here, as rules keyed by kind, never in
+the ops' formulas: fvcore's batchnorm count, its skipped ``pad: same`` conv and its dropped dead
+code are fvcore's, not conv's or batchnorm's.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Callable, Mapping
+
+from costcalc.errors import CostcalcError, did_you_mean
+from costcalc.ops.base import Cost, numel
+
+#: a kind's rule under a convention: (args, input shapes, output shape, Cost) → the layer's
+#: figure for one sample, in the convention's unit
+Rule = Callable[[dict, list, tuple, Cost], int]
+
+
+@dataclass(frozen=True)
+class Convention:
+    name: str
+    unit: str  # what the figure is called wherever it is printed
+    summary: str
+    per_mac: int = 1  # units per multiply-accumulate (FlopCounterMode counts 2, fvcore 1)
+    rules: Mapping[str, Rule] = field(default_factory=dict)
+    #: False for a tool that traces the model and drops layers whose output is never used
+    counts_dead_code: bool = True
+
+    def layer_figure(self, kind: str, a: dict, inputs: list, out: tuple, cost: Cost,
+                     dead: bool = False) -> int:
+        """The figure for one layer and one sample; ``dead``: its output never reaches the
+        model output."""
+        if dead and not self.counts_dead_code:
+            return 0
+        rule = self.rules.get(kind)
+        return rule(a, inputs, out, cost) if rule else self.per_mac * cost.macs
+
+    def override(self, kind: str, rule: Rule) -> "Convention":
+        """This convention with ``kind`` counted by ``rule``, for one run (the registry's own
+        entry is unchanged)."""
+        from costcalc import ops
+
+        if kind not in ops.REGISTRY:
+            raise CostcalcError(f"unknown layer kind '{kind}'{did_you_mean(kind, ops.REGISTRY)}")
+        return dataclasses.replace(self, rules=MappingProxyType({**self.rules, kind: rule}))
+
+
+def _fvcore_conv(a, inputs, out, cost):
+    # fvcore 0.1.5 has no handle for aten::_convolution_mode, the op torch records for string
+    # padding (padding="same"): it skips such a conv and counts 0
+    return 0 if a["pad"] == "same" else cost.macs
+
+
+def _fvcore_batchnorm(a, inputs, out, cost):
+    # fvcore's batchnorm handle: 1 per element, 2 with the affine scale and shift
+    return numel(out) * (2 if a["affine"] else 1)
+
+
+def _fvcore_adaptive_pool(a, inputs, out, cost):
+    # fvcore counts aten::adaptive_avg_pool2d as one flop per input element
+    return numel(inputs[0])
+
+
+FVCORE_RULES = MappingProxyType({
+    "conv": _fvcore_conv,
+    "batchnorm": _fvcore_batchnorm,
+    "adaptive_avgpool": _fvcore_adaptive_pool,
+    "global_avgpool": _fvcore_adaptive_pool,
+})
+
+CONVENTIONS = {
+    c.name: c
+    for c in (
+        Convention("macs", "MACs",
+                   "multiply-accumulates of conv and linear layers, bias adds excluded: the paper's "
+                   "'ops', torchvision's _ops and FlopCounterMode ÷ 2"),
+        Convention("flops", "FLOPs",
+                   "2 × MACs of conv and linear layers: torch FlopCounterMode's figure", per_mac=2),
+        Convention("fvcore", "fvcore flops",
+                   "what fvcore's default handles count (1 per multiply-add): conv and linear MACs "
+                   "plus batchnorm (2 per element) and adaptive_avg_pool (1 per input element); "
+                   "max_pool, avg_pool, relu and add are skipped, and so is a conv with pad 'same' "
+                   "(aten::_convolution_mode has no fvcore handle); a layer whose output never "
+                   "reaches the model output counts 0, because fvcore's jit trace drops dead code",
+                   rules=FVCORE_RULES, counts_dead_code=False),
+    )
+}
+DEFAULT = "macs"
+
+
+def get(name) -> Convention:
+    """A convention by name (a Convention passes through: an overridden one, for one run)."""
+    if isinstance(name, Convention):
+        return name
+    if name not in CONVENTIONS:
+        raise CostcalcError(f"unknown convention '{name}'{did_you_mean(name, CONVENTIONS)}; "
+                            f"conventions: {', '.join(CONVENTIONS)}")
+    return CONVENTIONS[name]

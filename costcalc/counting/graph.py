@@ -1,0 +1,74 @@
+"""The layer graph: expanded nodes with every shape inferred and every cost counted.
+
+One linear pass in topological order; no torch.
+"""
+from __future__ import annotations
+
+from costcalc.errors import CostcalcError, SpecWarning
+from costcalc.spec.expand import INPUT, Expansion, expand
+from costcalc.gcpause import without_gc
+from costcalc.ops.base import Cost, ShapeError
+from costcalc.spec.schema import Spec, load_spec
+
+
+class Graph:
+    def __init__(self, spec: Spec, expansion: Expansion):
+        self.spec = spec
+        self.nodes = expansion.nodes
+        self.instances = expansion.instances
+        self.output = expansion.output
+        self.shapes: dict[str, tuple] = {INPUT: spec.input}
+        self.costs: dict[str, Cost] = {}
+        self.warnings: list[str] = []
+        self.dead: frozenset = frozenset()  # paths of layers with no path to the model output
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def in_shapes(self, node) -> list:
+        return [self.shapes[p] for p in node.inputs]
+
+    def infer(self) -> "Graph":
+        shapes, costs, file = self.shapes, self.costs, self.spec.file
+        for node in self.nodes:
+            ins = [shapes[p] for p in node.inputs]
+            try:
+                out = tuple(node.kind.shape(node.args, ins))
+                if any(d <= 0 for d in out):
+                    raise ShapeError(f"{node.kind.name} output size {list(out)} is zero or less "
+                                     f"(input {list(ins[0])})")
+                cost = node.kind.cost(node.args, ins, out)
+            except ShapeError as exc:
+                line, col = node.pos if node.pos else (None, None)
+                raise CostcalcError(exc.named(node.inputs), file=file, line=line, column=col,
+                                    layer=node.path) from None
+            shapes[node.path] = out
+            costs[node.path] = cost
+        self._check_reachable()
+        return self
+
+    def _check_reachable(self):
+        """Warn (not fail) about layers whose output never reaches the model output."""
+        used = {self.output}
+        for node in reversed(self.nodes):
+            if node.path in used:
+                used.update(node.inputs)
+        where = self.spec.file + ":" if self.spec.file else ""
+        self.dead = frozenset(node.path for node in self.nodes if node.path not in used)
+        for node in self.nodes:
+            if node.path in self.dead:
+                loc = f"{where}{node.pos[0]}:{node.pos[1]}: " if node.pos and where else where and where + " "
+                at = f" ({node.pos[0]}:{node.pos[1]})" if node.pos else ""
+                self.warnings.append(SpecWarning(
+                    f"{loc}layer '{node.path}': its output is never used (no path to the model "
+                    "output); it is still counted",
+                    group="layers whose output is never used (no path to the model output); they "
+                          "are still counted", item=f"'{node.path}'{at}", file=self.spec.file))
+
+
+@without_gc
+def build_graph(source) -> Graph:
+    """Spec (path, dict or Spec) → Graph with shapes and costs."""
+    spec = source if isinstance(source, Spec) else load_spec(source)
+    return Graph(spec, expand(spec)).infer()

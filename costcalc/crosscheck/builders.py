@@ -1,0 +1,106 @@
+"""Torch builders, keyed by kind: the nn.Module equivalent of one layer of a spec.
+
+``build(kind, args, inputs)`` takes the kind's validated arguments and its input shapes (no
+batch). torch is imported by the functions, so importing this module imports nothing heavy; a
+kind without a builder raises NotImplementedError, which ``verify`` reports as one line.
+"""
+from __future__ import annotations
+
+from costcalc.registry import Registry
+
+BUILDERS = Registry("torch builder")
+builder = BUILDERS.register
+
+
+def build(kind: str, a: dict, inputs: list):
+    fn = BUILDERS.get(kind)
+    if fn is None:
+        raise NotImplementedError(f"{kind} has no torch equivalent")
+    return fn(a, inputs)
+
+
+def _nn():
+    import torch.nn as nn
+
+    return nn
+
+
+@builder("conv")
+def _conv(a, inputs):
+    return _nn().Conv2d(inputs[0][0], a["out"], a["kernel"], stride=a["stride"], padding=a["pad"],
+                        dilation=a["dilation"], groups=a["groups"], bias=a["bias"])
+
+
+@builder("linear")
+def _linear(a, inputs):
+    return _nn().Linear(inputs[0][0], a["out"], bias=a["bias"])
+
+
+def _pool_stride(a):
+    return a["stride"] or a["kernel"]
+
+
+@builder("maxpool")
+def _maxpool(a, inputs):
+    return _nn().MaxPool2d(a["kernel"], _pool_stride(a), a["pad"], a["dilation"], ceil_mode=a["ceil"])
+
+
+@builder("avgpool")
+def _avgpool(a, inputs):
+    return _nn().AvgPool2d(a["kernel"], _pool_stride(a), a["pad"], ceil_mode=a["ceil"],
+                           count_include_pad=a["count_include_pad"])
+
+
+@builder("adaptive_avgpool")
+def _adaptive_avgpool(a, inputs):
+    return _nn().AdaptiveAvgPool2d(a["out"])
+
+
+@builder("global_avgpool")
+def _global_avgpool(a, inputs):
+    return _nn().AdaptiveAvgPool2d(1)
+
+
+@builder("batchnorm")
+def _batchnorm(a, inputs):
+    return _nn().BatchNorm2d(inputs[0][0], eps=a["eps"], affine=a["affine"])
+
+
+@builder("lrn")
+def _lrn(a, inputs):
+    return _nn().LocalResponseNorm(a["size"], alpha=a["alpha"], beta=a["beta"], k=a["k"])
+
+
+def _module(name):
+    """A builder for an nn module that takes the kind's arguments as its keyword arguments."""
+    return lambda a, inputs: getattr(_nn(), name)(**a)
+
+
+for _kind, _name in (("relu", "ReLU"), ("relu6", "ReLU6"), ("hardtanh", "Hardtanh"),
+                     ("sigmoid", "Sigmoid"), ("tanh", "Tanh"), ("flatten", "Flatten"),
+                     ("identity", "Identity")):
+    BUILDERS.add(_kind, _module(_name))
+
+
+@builder("softmax")
+def _softmax(a, inputs):
+    return _nn().Softmax(dim=1)
+
+
+@builder("dropout")
+def _dropout(a, inputs):
+    return _nn().Dropout(a["p"])
+
+
+@builder("concat")
+def _concat(a, inputs):
+    from costcalc.crosscheck.modules import Concat
+
+    return Concat()
+
+
+@builder("add")
+def _add(a, inputs):
+    from costcalc.crosscheck.modules import Add
+
+    return Add()

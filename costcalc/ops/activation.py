@@ -1,0 +1,76 @@
+"""Element-wise activations: relu, relu6, hardtanh, sigmoid, tanh, softmax."""
+from __future__ import annotations
+
+from costcalc.ops.args import Real
+from costcalc.ops.registry import register
+from costcalc.ops.base import Cost, LayerKind, numel
+
+
+class _Elementwise(LayerKind):
+    """One op per output element; shape unchanged."""
+
+    args = {}
+    elementops_rule = "one op per output element"
+
+    def shape(self, a, inputs):
+        return inputs[0]
+
+    def cost(self, a, inputs, out):
+        return Cost(elementops=numel(out))
+
+
+@register
+
+
+class ReLU(_Elementwise):
+    name = "relu"
+    summary = "max(x, 0) (torch.nn.ReLU)"
+
+
+@register
+
+
+class ReLU6(_Elementwise):
+    name = "relu6"
+    summary = "min(max(x, 0), 6) (torch.nn.ReLU6)"
+
+
+@register
+
+
+class Hardtanh(_Elementwise):
+    name = "hardtanh"
+    summary = "clamp(x, min_val, max_val) (torch.nn.Hardtanh)"
+    args = {"min_val": Real(default=-1.0), "max_val": Real(default=1.0)}
+
+
+@register
+
+
+class Sigmoid(_Elementwise):
+    name = "sigmoid"
+    summary = "1 / (1 + exp(-x)) (torch.nn.Sigmoid)"
+
+
+@register
+
+
+class Tanh(_Elementwise):
+    name = "tanh"
+    summary = "tanh(x) (torch.nn.Tanh)"
+
+
+@register
+
+
+class Softmax(LayerKind):
+    name = "softmax"
+    summary = "softmax over channels/features (torch.nn.Softmax(dim=1))"
+    args = {}
+    elementops_rule = "3 ops per element (exp, sum, divide)"
+
+    def shape(self, a, inputs):
+        return inputs[0]
+
+    def cost(self, a, inputs, out):
+        return Cost(elementops=3 * numel(out))

@@ -1,0 +1,178 @@
+"""Argument types for layer kinds: each validates one value and says clearly what is wrong.
+
+A kind declares its arguments as ``{"kernel": Pair(), "stride": Pair(default=1), ...}``;
+``validate_args`` checks a user's mapping against that declaration.
+"""
+from __future__ import annotations
+
+from costcalc.errors import CostcalcError, describe, did_you_mean
+
+MAX_INT = 2**40  # the largest channel count, size, kernel ... a spec may give (about 1.1e12)
+REQUIRED = object()
+
+# names users bring from PyTorch or other tools, and what costcalc calls them
+KEY_HINTS = {
+    "k": "kernel", "kernel_size": "kernel", "ksize": "kernel", "size": "kernel",
+    "padding": "pad", "out_channels": "out", "filters": "out", "out_features": "out",
+    "channels": "out", "num_output": "out", "ceil_mode": "ceil", "group": "groups",
+    "output_size": "out", "inplace": None,
+}
+
+
+class Arg:
+    """One argument: a type check plus an optional default."""
+
+    what = "a value"
+
+    def __init__(self, default=REQUIRED, doc: str = ""):
+        self.default = default
+        self.doc = doc
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+    def check(self, value):  # returns the normalised value or raises ValueError(reason)
+        return value
+
+    def describe(self) -> str:
+        d = "" if self.required else f" (default {self.default!r})"
+        return f"{self.what}{d}"
+
+
+def _int(value, *, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer() and abs(value) < MAX_INT:
+            raise ValueError(f"must be a whole number written without a decimal point, not {value!r}")
+        raise ValueError(f"must be a whole number, not {_show(value)}")
+    if value < minimum:
+        word = "positive" if minimum == 1 else "zero or more"
+        raise ValueError(f"must be {word}, not {describe(value)}")
+    if value > MAX_INT:
+        raise ValueError(f"{describe(value)} is too large (limit {MAX_INT:,})")
+    return value
+
+
+_show = describe
+
+
+class PosInt(Arg):
+    what = "a positive whole number"
+
+    def check(self, value):
+        return _int(value, minimum=1)
+
+
+class NonNegInt(Arg):
+    what = "a whole number >= 0"
+
+    def check(self, value):
+        return _int(value, minimum=0)
+
+
+class Pair(Arg):
+    """An int for both sides, or [height, width]."""
+
+    what = "a positive whole number or [h, w]"
+    minimum = 1
+
+    def check(self, value):
+        if isinstance(value, list):
+            if len(value) != 2:
+                raise ValueError(f"must be one number or a pair [h, w], not a list of {len(value)}")
+            return (_int(value[0], minimum=self.minimum), _int(value[1], minimum=self.minimum))
+        v = _int(value, minimum=self.minimum)
+        return (v, v)
+
+
+class NonNegPair(Pair):
+    what = "a whole number >= 0 or [h, w]"
+    minimum = 0
+
+
+class Padding(NonNegPair):
+    what = "a whole number >= 0, [h, w], or 'same'"
+
+    def check(self, value):
+        if value == "same":
+            return "same"
+        return super().check(value)
+
+
+class Bool(Arg):
+    what = "true or false"
+
+    def check(self, value):
+        if not isinstance(value, bool):
+            raise ValueError(f"must be true or false, not {_show(value)}")
+        return value
+
+
+class Real(Arg):
+    """A finite number in [low, high] (or [low, high) with open_high)."""
+
+    def __init__(self, default=REQUIRED, doc="", low=float("-inf"), high=float("inf"), open_high=False):
+        super().__init__(default, doc)
+        self.low, self.high, self.open_high = low, high, open_high
+        self.what = f"a number in [{low}, {high}{')' if open_high else ']'}"
+
+    def check(self, value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"must be a number, not {_show(value)}")
+        value = float(value)
+        if value != value or value < self.low or value > self.high or (self.open_high and value == self.high):
+            raise ValueError(f"must be {self.what}, not {value}")
+        return value
+
+
+class Choice(Arg):
+    def __init__(self, choices, default=REQUIRED, doc=""):
+        super().__init__(default, doc)
+        self.choices = tuple(choices)
+        self.what = "one of " + ", ".join(repr(c) for c in self.choices)
+
+    def check(self, value):
+        if value not in self.choices:
+            raise ValueError(f"must be {self.what}, not {_show(value)}")
+        return value
+
+
+def validate_args(kind: str, schema: dict, given, where) -> dict:
+    """Check ``given`` (a mapping or None) against ``schema``; return normalised args.
+
+    ``where(key)`` returns (line, column) of a key, for error locations.
+    """
+    if given is None:
+        given = {}
+    if not isinstance(given, dict):
+        raise CostcalcError(f"{kind}: arguments must be a mapping such as {{{_example(schema)}}}, "
+                            f"not {_show(given)}", **_at(where(None)))
+    out = {}
+    for key in given:
+        if key not in schema:
+            known = ", ".join(schema) or "none"
+            raise CostcalcError(f"{kind}: unknown argument '{key}'{did_you_mean(key, schema, KEY_HINTS)};"
+                                f" its arguments are: {known}", **_at(where(key)))
+    for key, arg in schema.items():
+        if key in given:
+            try:
+                out[key] = arg.check(given[key])
+            except ValueError as exc:
+                raise CostcalcError(f"{kind}: '{key}' {exc}", **_at(where(key))) from None
+        elif arg.required:
+            raise CostcalcError(f"{kind}: missing required argument '{key}' ({arg.what})",
+                                **_at(where(None)))
+        else:
+            out[key] = arg.check(arg.default) if arg.default is not None else None
+    return out
+
+
+def _example(schema: dict) -> str:
+    req = [k for k, a in schema.items() if a.required]
+    return ", ".join(f"{k}: ..." for k in req) or ""
+
+
+def _at(pos):
+    if pos is None:
+        return {}
+    return {"line": pos[0], "column": pos[1]}

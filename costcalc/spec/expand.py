@@ -1,0 +1,269 @@
+"""Expand a spec's layer list and its blocks into a flat, ordered list of layer nodes.
+
+Every node gets a unique scoped path such as ``inception_3a/b2_3x3``. ``from:`` may only
+name earlier layers, so the result is a DAG in topological order by construction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from costcalc import ops
+from costcalc.ops.args import validate_args
+from costcalc.errors import CostcalcError, describe, did_you_mean
+from costcalc.spec.yamlio import Map, pos_of
+from costcalc.spec.substitute import substitute
+from costcalc.spec.schema import NAME_RE, Spec
+
+MAX_NESTING = 16  # block instances inside block instances
+MAX_LAYERS = 100_000  # layers after expansion (a rich table of 100,000 rows takes a minute)
+ENTRY_KEYS = ("name", "from", "repeat", "when", "label", "block", "args")
+INPUT = "input"
+
+
+class Node:
+    """One layer after expansion: a kind with checked arguments, reading earlier nodes."""
+
+    __slots__ = ("path", "kind", "args", "inputs", "pos", "scope", "label")
+
+    def __init__(self, path, kind, args, inputs, pos, scope, label=None):
+        self.path = path  # "inception_3a/b2"
+        self.kind = kind  # a ops.LayerKind
+        self.args = args  # validated, normalised
+        self.inputs = inputs  # paths of the nodes it reads ("input" for the model input)
+        self.pos = pos  # (line, column) of its entry in the spec, or None
+        self.scope = scope  # path of the innermost block instance or repeat group ("" at top)
+        self.label = label
+
+
+@dataclass
+class Instance:
+    """A block instance or a repeat group: a scope of layers with its own subtotal."""
+
+    path: str
+    block: str | None  # block name, None for a repeat group of plain layers
+    args: dict  # block parameter values
+    pos: tuple | None
+    parent: str  # enclosing scope path ("" at the top)
+    label: str | None = None
+
+
+class Expansion:
+    def __init__(self, spec: Spec):
+        self.spec = spec
+        self.nodes: list[Node] = []
+        self.instances: dict[str, Instance] = {}
+        self.output: str | None = None
+
+    # -- errors ------------------------------------------------------------------------
+    def err(self, msg, pos=None, layer=None):
+        return CostcalcError(msg, file=self.spec.file, line=pos[0] if pos else None,
+                             column=pos[1] if pos else None, layer=layer or None)
+
+    # -- the walk ----------------------------------------------------------------------
+    def run(self):
+        out = self.expand_list(self.spec.layers, "", INPUT, {}, ())
+        self.output = out
+        return self
+
+    def expand_list(self, entries, scope, input_path, env, stack) -> str:
+        """Expand one layer list in a scope; returns the path of its last layer's output."""
+        names = {INPUT: input_path}
+        order = {INPUT: -1}
+        counters: dict[str, int] = {}
+        prev = input_path
+        for i, entry in enumerate(entries):
+            pos = pos_of(entries, i)
+            if isinstance(entry, str):
+                entry = Map({entry: None})
+                entry.pos, entry.key_pos = pos, {}
+            if not isinstance(entry, dict):
+                raise self.err(f"a layer must be a mapping such as {{name: c1, conv: {{...}}}} or a "
+                               f"kind name, not {describe(entry)}", pos, scope)
+            pos = pos_of(entry) or pos
+            if env:
+                try:
+                    entry = substitute(entry, env)
+                except CostcalcError as exc:
+                    raise exc.located(file=self.spec.file, line=pos and pos[0],
+                                      column=pos and pos[1], layer=scope)
+            kind, kind_value, block = self._what(entry, pos, scope)
+            name = entry.get("name")
+            if name is None:
+                base = block or kind.name
+                counters[base] = counters.get(base, 0) + 1
+                name = f"{base}_{counters[base]}"
+            elif not isinstance(name, str) or not NAME_RE.match(name) or name == INPUT:
+                raise self.err(f"layer name {name!r} must be letters, digits, _ or - "
+                               f"(and not '{INPUT}')", pos_of(entry, "name"), scope)
+            path = f"{scope}/{name}" if scope else name
+            if name in names:
+                raise self.err(f"duplicate layer name '{name}' in this scope", pos_of(entry, "name"), path)
+
+            sources = entry.get("from")
+            if kind is not None and kind.arity is None and isinstance(kind_value, list):
+                if sources is not None:
+                    raise self.err(f"{kind.name} lists its inputs; give them once, not also in 'from'",
+                                   pos_of(entry, "from"), path)
+                sources, kind_value = kind_value, None
+            inputs = self._resolve(sources, names, order, prev, entry, path)
+            label = entry.get("label")
+            if label is not None and not isinstance(label, str):
+                raise self.err("'label' must be text", pos_of(entry, "label"), path)
+            repeat = entry.get("repeat", 1)
+            if isinstance(repeat, bool) or not isinstance(repeat, int) or not 0 <= repeat <= MAX_LAYERS:
+                raise self.err(f"'repeat' must be a whole number from 0 to {MAX_LAYERS:,}, not {repeat!r}",
+                               pos_of(entry, "repeat"), path)
+            when = entry.get("when", True)
+            if not isinstance(when, int):  # bools are ints; a comparison gives 1 or 0
+                raise self.err(f"'when' must be true, false or a whole number (0 is false), not {when!r}",
+                               pos_of(entry, "when"), path)
+
+            if not when or repeat == 0:
+                # left out: like an identity, its name stands for the (first) layer it reads
+                out = inputs[0]
+            elif repeat == 1:
+                out = self._one(entry, kind, kind_value, block, path, scope, inputs, pos, env, stack, label)
+            else:
+                self._count_scope(pos, path)
+                self.instances[path] = Instance(path, None, {}, pos, scope, label)
+                out = None
+                for r in range(repeat):
+                    out = self._one(entry, kind, kind_value, block, f"{path}/{r}", path,
+                                    inputs if r == 0 else [out], pos, env, stack, None)
+            names[name] = out
+            order[name] = i
+            prev = out
+        return prev
+
+    def _one(self, entry, kind, kind_value, block, path, scope, inputs, pos, env, stack, label):
+        if block is not None:
+            return self._instance(entry, block, path, scope, inputs, pos, stack, label)
+        if len(inputs) != 1 and kind.arity == 1:
+            raise self.err(f"{kind.name} reads one input, but 'from' names {len(inputs)}", pos, path)
+        if kind.arity is None and len(inputs) < 2:
+            raise self.err(f"{kind.name} needs two or more inputs, e.g. {kind.name}: [a, b]", pos, path)
+        file = self.spec.file
+
+        def where(key):
+            if key is None or not isinstance(kind_value, dict):
+                return pos_of(entry, kind.name) or pos
+            return pos_of(kind_value, key)
+
+        try:
+            args = validate_args(kind.name, kind.args, kind_value, where)
+        except CostcalcError as exc:
+            raise exc.located(file=file, layer=path)
+        if len(self.nodes) >= MAX_LAYERS:
+            raise self.err(f"the spec expands to more than {MAX_LAYERS:,} layers", pos, path)
+        self.nodes.append(Node(path, kind, args, inputs, pos, scope, label))
+        return path
+
+    def _instance(self, entry, block_name, path, scope, inputs, pos, stack, label):
+        blocks = self.spec.blocks
+        if block_name not in blocks:
+            known = ", ".join(sorted(blocks)) or "none are defined"
+            raise self.err(f"undefined block '{block_name}'{did_you_mean(block_name, blocks)}; "
+                           f"blocks: {known}", pos_of(entry, "block"), path)
+        if block_name in stack:
+            chain = " → ".join(stack + (block_name,))
+            raise self.err(f"block '{block_name}' uses itself ({chain})", pos_of(entry, "block"), path)
+        if len(stack) >= MAX_NESTING:
+            raise self.err(f"blocks are nested more than {MAX_NESTING} deep", pos, path)
+        if len(inputs) != 1:
+            raise self.err(f"a block instance reads one input, but 'from' names {len(inputs)}", pos, path)
+        bdef = blocks[block_name]
+        env = self._bind(bdef, entry.get("args"), entry, path)
+        self._count_scope(pos, path)
+        self.instances[path] = Instance(path, block_name, env, pos, scope, label)
+        return self.expand_list(bdef.layers, path, inputs[0], env, stack + (block_name,))
+
+    def _count_scope(self, pos, path):
+        """Block instances and repeat groups count toward MAX_LAYERS too, so that blocks which
+        expand to no layers (when: false, repeat: 0) cannot multiply without bound."""
+        if len(self.nodes) + len(self.instances) >= MAX_LAYERS:
+            raise self.err(f"the spec expands to more than {MAX_LAYERS:,} layers and block instances",
+                           pos, path)
+
+    def _bind(self, bdef, given, entry, path) -> dict:
+        """Block parameters from positional (list) or keyword (mapping) args."""
+        where = pos_of(entry, "args") or pos_of(entry)
+        if given is None:
+            given = []
+        if isinstance(given, list):
+            if len(given) > len(bdef.params):
+                raise self.err(f"block '{bdef.name}' takes {len(bdef.params)} args "
+                               f"({', '.join(bdef.params)}), but {len(given)} are given", where, path)
+            env = dict(zip(bdef.params, given))
+        elif isinstance(given, dict):
+            for k in given:
+                if k not in bdef.params:
+                    raise self.err(f"block '{bdef.name}' has no parameter '{k}'"
+                                   f"{did_you_mean(str(k), bdef.params)}; its parameters: "
+                                   f"{', '.join(bdef.params)}", pos_of(given, k), path)
+            env = dict(given)
+        else:
+            raise self.err("'args' must be a list (in parameter order) or a mapping", where, path)
+        for p in bdef.params:
+            if p not in env:
+                if p not in bdef.defaults:
+                    raise self.err(f"block '{bdef.name}' is missing argument '{p}' "
+                                   f"(parameters: {', '.join(bdef.params)})", where, path)
+                env[p] = bdef.defaults[p]
+        return env
+
+    def _what(self, entry, pos, scope):
+        """(kind, its argument value, block name) of an entry; exactly one of kind/block."""
+        others = [k for k in entry if k not in ENTRY_KEYS]
+        known = [k for k in others if ops.get(k) is not None]
+        unknown = [k for k in others if ops.get(k) is None]
+        name = entry.get("name")
+        layer = f"{scope}/{name}" if scope and isinstance(name, str) else (name if isinstance(name, str) else scope)
+        if unknown:
+            key = unknown[0]
+            if not known and "block" not in entry:
+                raise self.err(f"unknown layer kind '{key}'{did_you_mean(str(key), ops.known())}; "
+                               f"known kinds: {', '.join(ops.known())}", pos_of(entry, key), layer)
+            raise self.err(f"unknown key '{key}'{did_you_mean(str(key), ENTRY_KEYS)} (a layer has "
+                           f"{', '.join(ENTRY_KEYS)} and one kind; arguments go inside the kind's mapping)",
+                           pos_of(entry, key), layer)
+        if "block" in entry:
+            if known:
+                raise self.err(f"a layer is either a block instance or a '{known[0]}', not both",
+                               pos_of(entry, known[0]), layer)
+            block = entry["block"]
+            if not isinstance(block, str):
+                raise self.err("'block' must be a block name", pos_of(entry, "block"), layer)
+            return None, None, block
+        if "args" in entry:
+            raise self.err("'args' belongs to block instances; a layer's arguments go inside its kind, "
+                           "e.g. conv: {out: 64, kernel: 3}", pos_of(entry, "args"), layer)
+        if not known:
+            raise self.err(f"the layer names no kind; known kinds: {', '.join(ops.known())}", pos, layer)
+        if len(known) > 1:
+            raise self.err(f"the layer names two kinds, '{known[0]}' and '{known[1]}'; give one",
+                           pos_of(entry, known[1]), layer)
+        return ops.get(known[0]), entry[known[0]], None
+
+    def _resolve(self, sources, names, order, prev, entry, path) -> list:
+        if sources is None:
+            return [prev]
+        single = isinstance(sources, str)
+        if single:
+            sources = [sources]
+        if not isinstance(sources, list) or not sources:
+            raise self.err("'from' must be a layer name or a list of names", pos_of(entry, "from"), path)
+        out = []
+        for j, src in enumerate(sources):
+            where = pos_of(entry, "from") if single else (pos_of(sources, j) or pos_of(entry, "from"))
+            if not isinstance(src, str):
+                raise self.err(f"'from' must name layers, not {src!r}", where, path)
+            if src not in names:
+                raise self.err(f"'from' names '{src}', which is not an earlier layer in this scope"
+                               f"{did_you_mean(src, names)} (a layer may only read layers above it, "
+                               "so there are no cycles)", where, path)
+            out.append(names[src])
+        return out
+
+
+def expand(spec: Spec) -> Expansion:
+    return Expansion(spec).run()

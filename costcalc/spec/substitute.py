@@ -1,0 +1,115 @@
+"""Block parameters: ``$name`` and ``${expression}`` substitution in block layers.
+
+Expressions are integer arithmetic over the block's parameters: + - * // % and parentheses, plus
+comparisons (== != < <= > >=) and and/or/not, which give 1 or 0 (for ``when:``); they are
+evaluated by walking Python's AST (never ``eval``).
+"""
+from __future__ import annotations
+
+import ast
+import operator
+
+from costcalc.errors import CostcalcError, describe
+from costcalc.spec.yamlio import Map, Seq
+
+_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+        ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod}
+_CMP = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+        ast.Gt: operator.gt, ast.GtE: operator.ge}
+MAX_EXPR_LEN = 200  # characters in one ${...}
+MAX_EXPR_VALUE = 2**128  # the largest operand of expression arithmetic
+
+
+def _operand(value, text):
+    """A whole number of at most MAX_EXPR_VALUE in size: arithmetic refuses anything else, so
+    a chain of products stays small (the argument checks then apply MAX_INT)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise CostcalcError(f"'${{{text}}}': arithmetic needs whole numbers, not {describe(value)}")
+    if abs(value) > MAX_EXPR_VALUE:
+        raise CostcalcError(f"'${{{text}}}': {describe(value)} is too large for arithmetic "
+                            f"(limit 2**128)")
+    return value
+
+
+def _eval(node, env, text):
+    if isinstance(node, ast.Expression):
+        return _eval(node.body, env, text)
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.Name):
+        if node.id not in env:
+            raise CostcalcError(f"'${{{text}}}' uses '{node.id}', which is not a parameter of this block "
+                                f"(parameters: {', '.join(env) or 'none'})")
+        return env[node.id]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return -_operand(_eval(node.operand, env, text), text)
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+        left = _operand(_eval(node.left, env, text), text)
+        right = _operand(_eval(node.right, env, text), text)
+        if isinstance(node.op, (ast.FloorDiv, ast.Mod)) and right == 0:
+            raise CostcalcError(f"'${{{text}}}' divides by zero")
+        return _OPS[type(node.op)](left, right)
+    if isinstance(node, ast.Compare) and all(type(op) in _CMP for op in node.ops):
+        left = _eval(node.left, env, text)
+        for op, right_node in zip(node.ops, node.comparators):
+            right = _eval(right_node, env, text)
+            if type(op) not in (ast.Eq, ast.NotEq):  # ordering needs numbers: 'same' < 3 is an error
+                left, right = _operand(left, text), _operand(right, text)
+            if not _CMP[type(op)](left, right):
+                return 0
+            left = right
+        return 1
+    if isinstance(node, ast.BoolOp):
+        values = [_eval(v, env, text) for v in node.values]
+        return int(all(values) if isinstance(node.op, ast.And) else any(values))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return int(not _eval(node.operand, env, text))
+    raise CostcalcError(f"'${{{text}}}' is not allowed: expressions use parameters, whole numbers, "
+                        "+ - * // %, comparisons (== != < <= > >=, giving 1 or 0), and, or, not "
+                        "and parentheses")
+
+
+def evaluate(text: str, env: dict):
+    """Value of '$name' or '${expr}'; other strings are returned unchanged."""
+    if not isinstance(text, str) or not text.startswith("$"):
+        return text
+    if text.startswith("${") and text.endswith("}"):
+        expr = text[2:-1].strip()
+        if len(expr) > MAX_EXPR_LEN:
+            raise CostcalcError(f"expression longer than {MAX_EXPR_LEN} characters")
+        try:
+            tree = ast.parse(expr, mode="eval")
+        except SyntaxError:
+            raise CostcalcError(f"'{text}' is not a valid expression") from None
+        return _eval(tree, env, expr)
+    name = text[1:]
+    if name not in env:
+        raise CostcalcError(f"'{text}' is not a parameter of this block "
+                            f"(parameters: {', '.join(env) or 'none'})")
+    return env[name]
+
+
+def substitute(value, env: dict):
+    """Replace every '$...' string inside value; untouched subtrees are returned as-is (no copies)."""
+    if isinstance(value, str):
+        return evaluate(value, env) if value.startswith("$") else value
+    if isinstance(value, dict):
+        changed = None
+        for k, v in value.items():
+            nv = substitute(v, env)
+            if nv is not v:
+                if changed is None:
+                    changed = Map(value)
+                    changed.pos = getattr(value, "pos", None)
+                    changed.key_pos = getattr(value, "key_pos", {})
+                changed[k] = nv
+        return value if changed is None else changed
+    if isinstance(value, list):
+        new = [substitute(v, env) for v in value]
+        if all(a is b for a, b in zip(new, value)):
+            return value
+        out = Seq(new)
+        out.pos = getattr(value, "pos", None)
+        out.item_pos = getattr(value, "item_pos", [])
+        return out
+    return value
