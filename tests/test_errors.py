@@ -311,8 +311,9 @@ def test_missing_required_keys(error):
 
 
 @pytest.mark.parametrize("text,needle,message", [
-    ("input: 3\nlayers: [relu]\n", "input", "'input' must be [channels, height, width] (or [features])"),
-    ("input: [3, 8]\nlayers: [relu]\n", "input", "'input' must be [channels, height, width] (or [features])"),
+    ("input: 3\nlayers: [relu]\n", "input", "'input' is a list of sizes, [channels, height, width] or [features], or a mapping that names each axis, e.g. {T: 1024, D: 768}"),
+    ("input: []\nlayers: [relu]\n", "input", "'input' is a list of sizes, [channels, height, width] or [features], or a mapping that names each axis, e.g. {T: 1024, D: 768}; of 1 to 8 axes, not 0"),
+    ("input: {T: 8, 2: 4}\nlayers: [relu]\n", "2", "input axis name 2 must be a plain name such as T or D"),
     (C3 + "layers: relu\n", "layers", "'layers' must be a non-empty list"),
     (C3 + "layers: []\n", "layers", "'layers' must be a non-empty list"),
     (C3 + "name: [a]\nlayers: [relu]\n", "name", "'name' must be text"),

@@ -17,7 +17,7 @@ class Graph:
         self.nodes = expansion.nodes
         self.instances = expansion.instances
         self.output = expansion.output
-        self.shapes: dict[str, tuple] = {INPUT: spec.input}
+        self.shapes = expansion.shapes  # path (and path.i of a split) -> Shape or Outputs
         self.costs: dict[str, Cost] = {}
         self.warnings: list[str] = []
         self.dead: frozenset = frozenset()  # paths of layers with no path to the model output
@@ -30,30 +30,25 @@ class Graph:
         return [self.shapes[p] for p in node.inputs]
 
     def infer(self) -> "Graph":
+        """Every node's cost (expansion inferred the shapes as it made the nodes)."""
         shapes, costs, file = self.shapes, self.costs, self.spec.file
         for node in self.nodes:
-            ins = [shapes[p] for p in node.inputs]
             try:
-                out = tuple(node.kind.shape(node.args, ins))
-                if any(d <= 0 for d in out):
-                    raise ShapeError(f"{node.kind.name} output size {list(out)} is zero or less "
-                                     f"(input {list(ins[0])})")
-                cost = node.kind.cost(node.args, ins, out)
+                costs[node.path] = node.kind.cost(node.args, [shapes[p] for p in node.inputs],
+                                                  shapes[node.path])
             except ShapeError as exc:
                 line, col = node.pos if node.pos else (None, None)
                 raise CostcalcError(exc.named(node.inputs), file=file, line=line, column=col,
                                     layer=node.path) from None
-            shapes[node.path] = out
-            costs[node.path] = cost
         self._check_reachable()
         return self
 
     def _check_reachable(self):
         """Warn (not fail) about layers whose output never reaches the model output."""
-        used = {self.output}
+        used = {node_of(self.output)}
         for node in reversed(self.nodes):
             if node.path in used:
-                used.update(node.inputs)
+                used.update(node_of(p) for p in node.inputs)
         where = self.spec.file + ":" if self.spec.file else ""
         self.dead = frozenset(node.path for node in self.nodes if node.path not in used)
         for node in self.nodes:
@@ -65,6 +60,11 @@ class Graph:
                     "output); it is still counted",
                     group="layers whose output is never used (no path to the model output); they "
                           "are still counted", item=f"'{node.path}'{at}", file=self.spec.file))
+
+
+def node_of(path: str) -> str:
+    """The node an output path belongs to: 'parts.1' (a split's second output) is 'parts'."""
+    return path.rpartition(".")[0] if "." in path else path
 
 
 @without_gc

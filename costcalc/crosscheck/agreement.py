@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from costcalc.counting import conventions
 from costcalc.counting.results import ModelResult
+from costcalc.ops.base import with_batch
 
 #: fvcore's figures as costcalc predicts them, dead code included (its jit trace drops it)
 FVCORE = conventions.get("fvcore")
@@ -171,7 +172,7 @@ def check_model(result: ModelResult, m) -> ModelCheck:
         fv = FVCORE.layer_figure(lr.kind, node.args, graph.in_shapes(node), graph.shapes[lr.name],
                                  cost, dead)
         lc = LayerCheck(lr.name, lr.kind, lr.ops, cost.macs * n, fv * n,
-                        lr.params, (n,) + tuple(lr.output), tuple(got.shape), got.numel,
+                        lr.params, with_batch(lr.output, n), tuple(got.shape), got.numel,
                         got.fvcore_params, got.flopcounter, got.fvcore, dict(got.fvcore_skipped),
                         per_mac, lr.elementops, dead)
         _explain(lc, unit)

@@ -33,7 +33,7 @@ def _conv(a, inputs):
 
 @builder("linear")
 def _linear(a, inputs):
-    return _nn().Linear(inputs[0][0], a["out"], bias=a["bias"])
+    return _nn().Linear(inputs[0][-1], a["out"], bias=a["bias"])
 
 
 def _pool_stride(a):
@@ -82,9 +82,14 @@ for _kind, _name in (("relu", "ReLU"), ("relu6", "ReLU6"), ("hardtanh", "Hardtan
     BUILDERS.add(_kind, _module(_name))
 
 
+def _dim(a, inputs) -> int:
+    """The torch dim of the kind's axis: its index in the input, plus 1 for the batch."""
+    return inputs[0].axis(a["axis"]) + 1
+
+
 @builder("softmax")
 def _softmax(a, inputs):
-    return _nn().Softmax(dim=1)
+    return _nn().Softmax(dim=_dim(a, inputs))
 
 
 @builder("dropout")
@@ -96,7 +101,21 @@ def _dropout(a, inputs):
 def _concat(a, inputs):
     from costcalc.crosscheck.modules import Concat
 
-    return Concat()
+    return Concat(_dim(a, inputs))
+
+
+@builder("split")
+def _split(a, inputs):
+    from costcalc.crosscheck.modules import Split
+
+    return Split(list(a["sizes"]), _dim(a, inputs))
+
+
+@builder("chunk")
+def _chunk(a, inputs):
+    from costcalc.crosscheck.modules import Chunk
+
+    return Chunk(a["chunks"], _dim(a, inputs))
 
 
 @builder("add")

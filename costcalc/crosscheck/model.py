@@ -52,7 +52,9 @@ class SpecModel(nn.Module):
     def forward(self, x, return_all: bool = False):
         values = {INPUT: x}
         for path, module, inputs in self._steps:
-            values[path] = module(*[values[p] for p in inputs])
+            out = values[path] = module(*[values[p] for p in inputs])
+            if isinstance(out, tuple):  # several outputs: read as path.0, path.1 ...
+                values.update((f"{path}.{i}", o) for i, o in enumerate(out))
         return values if return_all else values[self.output]
 
 

@@ -14,7 +14,7 @@ import warnings
 from dataclasses import dataclass, field
 
 from costcalc.errors import CostcalcError
-from costcalc.ops.base import numel
+from costcalc.ops.base import numel, with_batch
 #: fvcore runs only when float32 parameters + activations (at the batch) fit in this many bytes
 FVCORE_LIMIT = DEFAULT_FVCORE_LIMIT = 1 << 30  # 1 GiB
 
@@ -56,7 +56,7 @@ class Measurement:
 def fvcore_bytes(graph, batch: int) -> int:
     """float32 bytes fvcore's CPU trace needs at least: parameters plus every activation."""
     params = sum(c.params for c in graph.costs.values())
-    acts = numel(graph.spec.input) + sum(numel(s) for p, s in graph.shapes.items() if p != "input")
+    acts = numel(graph.spec.input) + sum(numel(graph.shapes[node.path]) for node in graph.nodes)
     return FLOAT32 * (params + batch * acts)
 
 
@@ -109,8 +109,15 @@ def _forward_meta(graph, model, batch):
     per_layer = {node.path: sum(counts.get(prefix + model.names[node.path], {}).values())
                  for node in graph.nodes}
     total = sum(counts.get("Global", {}).values())
-    shapes = {node.path: tuple(values[node.path].shape) for node in graph.nodes}
+    shapes = {node.path: real_shape(values[node.path]) for node in graph.nodes}
     return per_layer, total, shapes
+
+
+def real_shape(value) -> tuple:
+    """A module output's shape, batch first; a tuple of shapes for several outputs."""
+    if isinstance(value, (tuple, list)):
+        return tuple(tuple(v.shape) for v in value)
+    return tuple(value.shape)
 
 
 def _failing_layer(graph, model, x):
@@ -119,13 +126,17 @@ def _failing_layer(graph, model, x):
     values, disagree = {"input": x}, ""
     for node in graph.nodes:
         try:
-            values[node.path] = model.get_submodule(model.names[node.path])(
+            out = values[node.path] = model.get_submodule(model.names[node.path])(
                 *[values[p] for p in node.inputs])
         except Exception:  # noqa: BLE001 - any failure names this layer
             return node.path, disagree
-        real, inferred = list(values[node.path].shape[1:]), list(graph.shapes[node.path])
+        if isinstance(out, tuple):
+            values.update((f"{node.path}.{i}", o) for i, o in enumerate(out))
+        real = real_shape(out)
+        inferred = with_batch(graph.shapes[node.path], real[0][0] if isinstance(out, tuple) else real[0])
         if real != inferred and not disagree:
-            disagree = f"layer '{node.path}' inferred {inferred}, real {real}"
+            unbatched = lambda sh: [list(o[1:]) for o in sh] if isinstance(out, tuple) else list(sh[1:])  # noqa: E731
+            disagree = f"layer '{node.path}' inferred {unbatched(inferred)}, real {unbatched(real)}"
     return None, disagree
 
 

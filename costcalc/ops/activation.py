@@ -1,7 +1,7 @@
 """Element-wise activations: relu, relu6, hardtanh, sigmoid, tanh, softmax."""
 from __future__ import annotations
 
-from costcalc.ops.args import Real
+from costcalc.ops.args import Axis, Real
 from costcalc.ops.registry import register
 from costcalc.ops.base import Cost, LayerKind, numel
 
@@ -65,11 +65,12 @@ class Tanh(_Elementwise):
 
 class Softmax(LayerKind):
     name = "softmax"
-    summary = "softmax over channels/features (torch.nn.Softmax(dim=1))"
-    args = {}
+    summary = "softmax over one axis, by default the first: channels or features (torch.nn.Softmax)"
+    args = {"axis": Axis(default=0)}
     elementops_rule = "3 ops per element (exp, sum, divide)"
 
     def shape(self, a, inputs):
+        inputs[0].axis(a["axis"])  # an axis the input has
         return inputs[0]
 
     def cost(self, a, inputs, out):

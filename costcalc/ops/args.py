@@ -125,6 +125,31 @@ class Real(Arg):
         return value
 
 
+class Axis(Arg):
+    """An axis of the input: a name of its layout (C, T, D ...) or an index, negative from the
+    end; the shape rule resolves it against the input (``Shape.axis``)."""
+
+    what = "an axis: a name of the input's layout (e.g. C, T, D) or an index (-1 is the last)"
+
+    def check(self, value):
+        if isinstance(value, str) and value.isidentifier():
+            return value
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) <= 64:
+            return value
+        raise ValueError(f"must be {self.what}, not {_show(value)}")
+
+
+class PosIntList(Arg):
+    """A non-empty list of positive whole numbers, e.g. split sizes [64, 64]."""
+
+    what = "a list of positive whole numbers"
+
+    def check(self, value):
+        if not isinstance(value, list) or not value or len(value) > 4096:
+            raise ValueError(f"must be {self.what} (1 to 4,096 of them), not {_show(value)}")
+        return tuple(_int(v, minimum=1) for v in value)
+
+
 class Choice(Arg):
     def __init__(self, choices, default=REQUIRED, doc=""):
         super().__init__(default, doc)

@@ -1,6 +1,8 @@
 """What a layer kind is: its argument schema, its shape rule and its cost rule, nothing else.
 
-Shapes exclude the batch: (C, H, W) for feature maps, (F,) for flat features.
+Shapes exclude the batch and may have any rank; each names its axes (its layout): (C, H, W)
+for feature maps, (F,) for flat features, (T, D) for a sequence, (H, T, Dh) for attention
+heads. A node with several outputs (split, chunk) has an ``Outputs`` of shapes.
 Costs are per sample; the graph multiplies by the batch.
 """
 from __future__ import annotations
@@ -52,7 +54,67 @@ class Cost:
         return self.weights + self.biases
 
 
+#: the layout a shape gets when nobody names its axes, by rank
+DEFAULT_LAYOUTS = {1: ("F",), 3: ("C", "H", "W")}
+
+
+def default_layout(rank: int) -> tuple:
+    return DEFAULT_LAYOUTS.get(rank) or tuple(f"d{i}" for i in range(rank))
+
+
+class Shape(tuple):
+    """A tensor shape without the batch, with a name for each axis: Shape((3, 224, 224)) has
+    the layout (C, H, W). Equal to the plain tuple of its sizes."""
+
+    def __new__(cls, dims, layout=None):
+        self = super().__new__(cls, dims)
+        self.layout = tuple(layout) if layout is not None else default_layout(len(self))
+        return self
+
+    def __reduce__(self):
+        return (Shape, (tuple(self), self.layout))
+
+    def axis(self, a) -> int:
+        """The index of axis ``a``: a name of the layout, or an int (negative from the end)."""
+        if isinstance(a, str):
+            if a not in self.layout:
+                raise ShapeError(f"the input has no axis '{a}' (its layout is "
+                                 f"[{', '.join(self.layout)}])")
+            return self.layout.index(a)
+        if not -len(self) <= a < len(self):
+            raise ShapeError(f"axis {a} is out of range for a rank-{len(self)} input "
+                             f"[{', '.join(self.layout)}]")
+        return a % len(self)
+
+    def size(self, name: str) -> int:
+        return self[self.axis(name)]
+
+
+class Outputs(tuple):
+    """The shapes of a node with several outputs, read as ``name.0``, ``name.1`` ..."""
+
+
+def as_shape(out, like) -> "Shape | Outputs":
+    """A shape rule's result with its layout: kept if the rule named one, else the first
+    input's layout when the rank is the same, else the default for the rank."""
+    if isinstance(out, Outputs):
+        return Outputs(as_shape(o, like) for o in out)
+    if isinstance(out, Shape):
+        return out
+    layout = like.layout if isinstance(like, Shape) and len(like) == len(out) else None
+    return Shape(out, layout)
+
+
+def with_batch(shape, n: int) -> tuple:
+    """The shape with the batch first; for several outputs, a tuple of such shapes."""
+    if isinstance(shape, Outputs):
+        return tuple(with_batch(o, n) for o in shape)
+    return (n,) + tuple(shape)
+
+
 def numel(shape) -> int:
+    if isinstance(shape, Outputs):
+        return sum(numel(s) for s in shape)
     n = 1
     for d in shape:
         n *= d
@@ -62,8 +124,10 @@ def numel(shape) -> int:
 def spatial(shape, kind: str):
     """(C, H, W) of a feature map, or a ShapeError that says what came in."""
     if len(shape) != 3:
-        raise ShapeError(f"{kind} needs a (C, H, W) feature map, but its input is flat {list(shape)}; "
-                         f"it must come before flatten")
+        what = "flat" if len(shape) == 1 else f"rank-{len(shape)}"
+        hint = "; it must come before flatten" if len(shape) == 1 else ""
+        raise ShapeError(f"{kind} needs a (C, H, W) feature map, but its input is {what} "
+                         f"{list(shape)}{hint}")
     return shape
 
 
@@ -78,8 +142,8 @@ class LayerKind:
     name: str = ""
     summary: str = ""
     args: dict = {}
-    #: how many inputs: 1, or None for "two or more" (concat, add)
-    arity: int | None = 1
+    #: how many inputs, (fewest, most); most None for no limit: (2, None) is "two or more"
+    arity: tuple = (1, 1)
     #: element-op rule, for the README's layer table
     elementops_rule: str = "0"
 

@@ -1,6 +1,7 @@
-"""Layers that join branches: concat (channel axis) and add (element-wise)."""
+"""Layers that join branches: concat (along one axis) and add (element-wise)."""
 from __future__ import annotations
 
+from costcalc.ops.args import Axis
 from costcalc.ops.registry import register
 from costcalc.ops.base import Cost, LayerKind, ShapeError, numel
 
@@ -10,17 +11,20 @@ from costcalc.ops.base import Cost, LayerKind, ShapeError, numel
 
 class Concat(LayerKind):
     name = "concat"
-    summary = "concatenate along channels (torch.cat(dim=1)); two or more inputs"
-    args = {}
-    arity = None
+    summary = "concatenate along one axis, by default the first: channels (torch.cat); two or more inputs"
+    args = {"axis": Axis(default=0, doc="the axis to join along: a layout name or an index")}
+    arity = (2, None)
 
     def shape(self, a, inputs):
         first = inputs[0]
+        k = first.axis(a["axis"])
+        rest = lambda s: tuple(s[:k]) + tuple(s[k + 1:])  # noqa: E731
+        what = "channels" if k == 0 else f"axis {first.layout[k]}"
         for j, other in enumerate(inputs[1:], 1):
-            if len(other) != len(first) or other[1:] != first[1:]:
-                raise ShapeError("concat needs equal sizes apart from channels",
+            if len(other) != len(first) or rest(other) != rest(first):
+                raise ShapeError(f"concat needs equal sizes apart from {what}",
                                  sides=((0, first), (j, other)))
-        return (sum(s[0] for s in inputs),) + tuple(first[1:])
+        return tuple(first[:k]) + (sum(s[k] for s in inputs),) + tuple(first[k + 1:])
 
 
 @register
@@ -30,7 +34,7 @@ class Add(LayerKind):
     name = "add"
     summary = "element-wise sum of two or more equal shapes (residual add)"
     args = {}
-    arity = None
+    arity = (2, None)
     elementops_rule = "(inputs - 1) adds per output element"
 
     def shape(self, a, inputs):

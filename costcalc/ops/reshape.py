@@ -1,9 +1,10 @@
-"""Layers that move or drop values without arithmetic: flatten, dropout, identity."""
+"""Layers that move, split or drop values without arithmetic: flatten, dropout, identity, split,
+chunk."""
 from __future__ import annotations
 
-from costcalc.ops.args import Real
+from costcalc.ops.args import Axis, PosInt, PosIntList, Real
 from costcalc.ops.registry import register
-from costcalc.ops.base import LayerKind, numel
+from costcalc.ops.base import LayerKind, Outputs, ShapeError, numel
 
 
 @register
@@ -40,3 +41,41 @@ class Identity(LayerKind):
 
     def shape(self, a, inputs):
         return inputs[0]
+
+
+MAX_OUTPUTS = 4096  # parts of one split or chunk
+
+
+@register
+class Split(LayerKind):
+    name = "split"
+    summary = "splits one axis into parts of the given sizes, read as NAME.0, NAME.1 ... (torch.split)"
+    args = {"sizes": PosIntList(doc="the size of each part, e.g. [64, 64]"),
+            "axis": Axis(default=0, doc="the axis to split: a layout name or an index")}
+
+    def shape(self, a, inputs):
+        x = inputs[0]
+        k = x.axis(a["axis"])
+        if sum(a["sizes"]) != x[k]:
+            raise ShapeError(f"split sizes {list(a['sizes'])} add up to {sum(a['sizes'])}, but "
+                             f"axis {x.layout[k]} of the input {list(x)} has {x[k]}")
+        return Outputs(tuple(x[:k]) + (n,) + tuple(x[k + 1:]) for n in a["sizes"])
+
+
+@register
+class Chunk(LayerKind):
+    name = "chunk"
+    summary = "splits one axis into equal parts, read as NAME.0, NAME.1 ... (torch.chunk)"
+    args = {"chunks": PosInt(doc="how many parts; the axis must divide evenly"),
+            "axis": Axis(default=0, doc="the axis to split: a layout name or an index")}
+
+    def shape(self, a, inputs):
+        x = inputs[0]
+        k = x.axis(a["axis"])
+        if a["chunks"] > MAX_OUTPUTS:
+            raise ShapeError(f"chunk into {a['chunks']:,} parts: at most {MAX_OUTPUTS:,}")
+        if x[k] % a["chunks"]:
+            raise ShapeError(f"chunk into {a['chunks']} needs axis {x.layout[k]} ({x[k]}) to "
+                             "divide evenly (torch.chunk would give unequal parts)")
+        return Outputs(tuple(x[:k]) + (x[k] // a["chunks"],) + tuple(x[k + 1:])
+                       for _ in range(a["chunks"]))

@@ -11,6 +11,9 @@ from costcalc.report.rows import layer_rows
 
 
 def shape_text(shape) -> str:
+    """'16×8×8'; several outputs (a split) as '8×8×8 + 8×8×8'."""
+    if shape and isinstance(shape[0], tuple):
+        return " + ".join(shape_text(s) for s in shape)
     return "×".join(str(d) for d in shape) if shape else ""
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from costcalc import ops
 from costcalc.ops.args import validate_args
+from costcalc.ops.base import Outputs, Shape, ShapeError, as_shape
 from costcalc.errors import CostcalcError, describe, did_you_mean
 from costcalc.spec.yamlio import Map, pos_of
 from costcalc.spec.substitute import substitute
@@ -53,6 +54,9 @@ class Expansion:
         self.nodes: list[Node] = []
         self.instances: dict[str, Instance] = {}
         self.output: str | None = None
+        # every output's shape, inferred as the nodes are made, so that a block can read its
+        # input's shape (${in.C}); a node with several outputs also has "path.0", "path.1" ...
+        self.shapes: dict[str, Shape | Outputs] = {INPUT: spec.input}
 
     # -- errors ------------------------------------------------------------------------
     def err(self, msg, pos=None, layer=None):
@@ -100,7 +104,7 @@ class Expansion:
                 raise self.err(f"duplicate layer name '{name}' in this scope", pos_of(entry, "name"), path)
 
             sources = entry.get("from")
-            if kind is not None and kind.arity is None and isinstance(kind_value, list):
+            if kind is not None and kind.arity[1] != 1 and isinstance(kind_value, list):
                 if sources is not None:
                     raise self.err(f"{kind.name} lists its inputs; give them once, not also in 'from'",
                                    pos_of(entry, "from"), path)
@@ -138,10 +142,15 @@ class Expansion:
     def _one(self, entry, kind, kind_value, block, path, scope, inputs, pos, env, stack, label):
         if block is not None:
             return self._instance(entry, block, path, scope, inputs, pos, stack, label)
-        if len(inputs) != 1 and kind.arity == 1:
+        fewest, most = kind.arity
+        if len(inputs) != 1 and most == 1:
             raise self.err(f"{kind.name} reads one input, but 'from' names {len(inputs)}", pos, path)
-        if kind.arity is None and len(inputs) < 2:
-            raise self.err(f"{kind.name} needs two or more inputs, e.g. {kind.name}: [a, b]", pos, path)
+        if len(inputs) < fewest or (most is not None and len(inputs) > most):
+            count = {1: "one", 2: "two", 3: "three"}.get(fewest, str(fewest))
+            need = f"{count} or more" if most is None else (
+                f"exactly {count}" if fewest == most else f"{count} to {most}")
+            example = ", ".join("abc"[i] for i in range(min(max(fewest, 2), 3)))
+            raise self.err(f"{kind.name} needs {need} inputs, e.g. {kind.name}: [{example}]", pos, path)
         file = self.spec.file
 
         def where(key):
@@ -155,8 +164,32 @@ class Expansion:
             raise exc.located(file=file, layer=path)
         if len(self.nodes) >= MAX_LAYERS:
             raise self.err(f"the spec expands to more than {MAX_LAYERS:,} layers", pos, path)
-        self.nodes.append(Node(path, kind, args, inputs, pos, scope, label))
+        node = Node(path, kind, args, inputs, pos, scope, label)
+        self._infer(node)
+        self.nodes.append(node)
         return path
+
+    def _infer(self, node):
+        """The node's output shape(s), or one located error naming the layer."""
+        ins = [self.shapes[p] for p in node.inputs]
+        try:
+            for p, shape in zip(node.inputs, ins):
+                if isinstance(shape, Outputs):
+                    raise ShapeError(f"'{p}' has {len(shape)} outputs; read one of them, e.g. "
+                                     f"from: {p.rsplit('/', 1)[-1]}.0")
+            out = as_shape(node.kind.shape(node.args, ins), ins[0])
+            for o in (out if isinstance(out, Outputs) else (out,)):
+                if any(d <= 0 for d in o):
+                    raise ShapeError(f"{node.kind.name} output size {list(o)} is zero or less "
+                                     f"(input {list(ins[0])})")
+        except ShapeError as exc:
+            line, col = node.pos if node.pos else (None, None)
+            raise CostcalcError(exc.named(node.inputs), file=self.spec.file, line=line, column=col,
+                                layer=node.path) from None
+        self.shapes[node.path] = out
+        if isinstance(out, Outputs):
+            for i, o in enumerate(out):
+                self.shapes[f"{node.path}.{i}"] = o
 
     def _instance(self, entry, block_name, path, scope, inputs, pos, stack, label):
         blocks = self.spec.blocks
@@ -173,6 +206,9 @@ class Expansion:
             raise self.err(f"a block instance reads one input, but 'from' names {len(inputs)}", pos, path)
         bdef = blocks[block_name]
         env = self._bind(bdef, entry.get("args"), entry, path)
+        shape = self.shapes[inputs[0]]
+        if not isinstance(shape, Outputs):  # ${in.C}, ${in.0}: the instance's input sizes
+            env.update(input_sizes(shape))
         self._count_scope(pos, path)
         self.instances[path] = Instance(path, block_name, env, pos, scope, label)
         return self.expand_list(bdef.layers, path, inputs[0], env, stack + (block_name,))
@@ -256,13 +292,32 @@ class Expansion:
         for j, src in enumerate(sources):
             where = pos_of(entry, "from") if single else (pos_of(sources, j) or pos_of(entry, "from"))
             if not isinstance(src, str):
-                raise self.err(f"'from' must name layers, not {src!r}", where, path)
+                raise self.err(f"'from' must name layers, not {describe(src)}", where, path)
+            base, dot, index = src.rpartition(".")
+            if dot and base in names and index.isdigit():  # one output of a split: 'parts.1'
+                outs = self.shapes.get(names[base])
+                if not isinstance(outs, Outputs) or int(index) >= len(outs):
+                    have = f"has {len(outs)} outputs (0 to {len(outs) - 1})" if isinstance(
+                        outs, Outputs) else "has one output; name it without an index"
+                    raise self.err(f"'from' names '{src}', but '{base}' {have}", where, path)
+                out.append(f"{names[base]}.{int(index)}")
+                continue
             if src not in names:
                 raise self.err(f"'from' names '{src}', which is not an earlier layer in this scope"
                                f"{did_you_mean(src, names)} (a layer may only read layers above it, "
                                "so there are no cycles)", where, path)
             out.append(names[src])
         return out
+
+
+IN = "in__"  # ${in.C} is read as the name in__C (``in`` is a Python keyword)
+
+
+def input_sizes(shape: Shape) -> dict:
+    """A block instance's ``in.NAME`` and ``in.INDEX`` values: each axis of its input."""
+    out = {f"{IN}{i}": d for i, d in enumerate(shape)}
+    out.update({f"{IN}{name}": d for name, d in zip(shape.layout, shape)})
+    return out
 
 
 def expand(spec: Spec) -> Expansion:

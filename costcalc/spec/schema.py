@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from costcalc.ops.args import Choice, PosInt
+from costcalc.ops.base import Shape
 from costcalc.errors import CostcalcError, did_you_mean
 from costcalc.spec.yamlio import Map, Seq, load_yaml_file, parse_yaml, pos_of
 
@@ -120,10 +121,7 @@ def parse_spec(doc: dict, file: str | None) -> Spec:
     if len(name.splitlines()) != 1:
         raise _err("'name' must be one line of text", file, doc, "name")
 
-    shape = doc["input"]
-    if not isinstance(shape, list) or len(shape) not in (1, 3):
-        raise _err("'input' must be [channels, height, width] (or [features])", file, doc, "input")
-    shape = tuple(_positive(v, "each input size", file, shape, i) for i, v in enumerate(shape))
+    shape = _input_shape(doc["input"], file, doc)
 
     batch = _positive(doc.get("batch", 1), "'batch'", file, doc, "batch")
     dtype = doc.get("dtype", "float32")
@@ -141,6 +139,34 @@ def parse_spec(doc: dict, file: str | None) -> Spec:
         raise _err("'description' must be text", file, doc, "description")
     return Spec(name=name, file=file, input=shape, batch=batch, dtype=dtype, blocks=blocks,
                 layers=layers, raw=doc, description=desc)
+
+
+MAX_RANK = 8
+INPUT_FORMS = ("'input' is a list of sizes, [channels, height, width] or [features], or a "
+               "mapping that names each axis, e.g. {T: 1024, D: 768}")
+
+
+def _input_shape(raw, file, doc) -> Shape:
+    """The model input without the batch: [3, 224, 224] (layout C, H, W), [4096] (F), or a
+    mapping naming every axis in order, {T: 1024, D: 768}."""
+    names = None
+    if isinstance(raw, dict):
+        names = list(raw)
+        for name in names:
+            if not isinstance(name, str) or not name.isidentifier():
+                raise _err(f"input axis name {name!r} must be a plain name such as T or D", file,
+                           raw, name)
+        sizes = [raw[n] for n in names]
+        at = lambda i: (raw, names[i])  # noqa: E731
+    elif isinstance(raw, list):
+        sizes = raw
+        at = lambda i: (raw, i)  # noqa: E731
+    else:
+        raise _err(INPUT_FORMS, file, doc, "input")
+    if not 1 <= len(sizes) <= MAX_RANK:
+        raise _err(f"{INPUT_FORMS}; of 1 to {MAX_RANK} axes, not {len(sizes)}", file, doc, "input")
+    dims = tuple(_positive(v, "each input size", file, *at(i)) for i, v in enumerate(sizes))
+    return Shape(dims, names)
 
 
 def _parse_blocks(blocks, file, doc) -> dict:

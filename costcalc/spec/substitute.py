@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import operator
+import re
 
 from costcalc.errors import CostcalcError, describe
 from costcalc.spec.yamlio import Map, Seq
@@ -31,15 +32,28 @@ def _operand(value, text):
     return value
 
 
+def _params(env: dict) -> str:
+    return ", ".join(k for k in env if not k.startswith(IN)) or "none"
+
+
+def _no_axis(name: str, env: dict) -> str:
+    axes = [k[len(IN):] for k in env if k.startswith(IN) and not k[len(IN):].isdigit()]
+    if not axes:
+        return f"'in.{name[len(IN):]}' reads a block's input shape, and only a block's layers can"
+    return f"the block's input has no axis '{name[len(IN):]}' (its axes: {', '.join(axes)})"
+
+
 def _eval(node, env, text):
     if isinstance(node, ast.Expression):
         return _eval(node.body, env, text)
     if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
         return node.value
     if isinstance(node, ast.Name):
+        if node.id.startswith(IN) and node.id not in env:
+            raise CostcalcError(f"'${{{text.replace(IN, 'in.')}}}': " + _no_axis(node.id, env))
         if node.id not in env:
             raise CostcalcError(f"'${{{text}}}' uses '{node.id}', which is not a parameter of this block "
-                                f"(parameters: {', '.join(env) or 'none'})")
+                                f"(parameters: {_params(env)})")
         return env[node.id]
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         return -_operand(_eval(node.operand, env, text), text)
@@ -69,6 +83,11 @@ def _eval(node, env, text):
                         "and parentheses")
 
 
+#: ``in.C`` (a block's input size on axis C; ``in`` is a Python keyword) is read as ``in__C``
+IN_RE = re.compile(r"\bin\.(\w+)")
+IN = "in__"
+
+
 def evaluate(text: str, env: dict):
     """Value of '$name' or '${expr}'; other strings are returned unchanged."""
     if not isinstance(text, str) or not text.startswith("$"):
@@ -77,15 +96,18 @@ def evaluate(text: str, env: dict):
         expr = text[2:-1].strip()
         if len(expr) > MAX_EXPR_LEN:
             raise CostcalcError(f"expression longer than {MAX_EXPR_LEN} characters")
+        expr = IN_RE.sub(lambda m: IN + m.group(1), expr)
         try:
             tree = ast.parse(expr, mode="eval")
         except SyntaxError:
             raise CostcalcError(f"'{text}' is not a valid expression") from None
         return _eval(tree, env, expr)
-    name = text[1:]
+    name = IN_RE.sub(lambda m: IN + m.group(1), text[1:])
+    if name.startswith(IN) and name not in env:
+        raise CostcalcError(_no_axis(name, env))
     if name not in env:
         raise CostcalcError(f"'{text}' is not a parameter of this block "
-                            f"(parameters: {', '.join(env) or 'none'})")
+                            f"(parameters: {_params(env)})")
     return env[name]
 
 
