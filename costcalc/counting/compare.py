@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from costcalc.counting.metrics import COMPARED
 from costcalc.counting.results import ModelResult
 
 
@@ -25,8 +26,7 @@ def compare(results: list[ModelResult]) -> dict:
     """The data of `costcalc compare`; the JSON contract is ``{"models": [...], ...}``."""
     first = results[0]
     unit = first.convention.unit
-    keys = [("params", "Params (weights + biases)"), ("ops", unit), ("flops", "FLOPs (2 × MACs)"),
-            ("elementops", "Element ops (not in MACs)"), ("activations", "Activations (elements)")]
+    keys = [(m.name, unit if m.name == "ops" else m.label) for m in COMPARED]
     if first.convention.name == "flops":
         keys = [k for k in keys if k[0] != "flops"]
     metrics = []

@@ -6,42 +6,47 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from costcalc.counting import conventions
+from costcalc.counting import conventions, metrics
 from costcalc.gcpause import without_gc
 from costcalc.counting.graph import Graph, build_graph
-from costcalc.ops.base import numel
+from costcalc.ops.base import Outputs
 from costcalc.spec.schema import DTYPE_BYTES
 
-METRICS = ("params", "weights", "biases", "macs", "flops", "ops", "elementops", "activations",
-           "activation_bytes")
+METRICS = metrics.NAMES  # in table order
 
 
-@dataclass
 class LayerResult:
-    name: str  # full scoped path
-    kind: str
-    output: tuple
-    inputs: list
-    scope: str
-    weights: int
-    biases: int
-    macs: int
-    elementops: int
-    ops: int  # the convention's figure
-    activations: int  # output elements, times batch
-    activation_bytes: int
-    label: str | None = None
+    """One layer's figures: every metric of the table (counting/metrics.py), batch included,
+    read as attributes (``layer.macs``) or by name (``layer.get("macs")``)."""
 
-    @property
-    def params(self) -> int:
-        return self.weights + self.biases
+    __slots__ = ("name", "kind", "output", "inputs", "scope", "label", "values")
 
-    @property
-    def flops(self) -> int:
-        return 2 * self.macs
+    def __init__(self, name, kind, output, inputs, scope, values: dict, label=None):
+        self.name = name  # full scoped path
+        self.kind = kind
+        self.output = output
+        self.inputs = inputs
+        self.scope = scope
+        self.values = values  # metric name -> exact int
+        self.label = label
+
+    def __getattr__(self, metric: str) -> int:
+        try:
+            return self.values[metric]
+        except (KeyError, AttributeError):
+            raise AttributeError(metric) from None
 
     def get(self, metric: str) -> int:
-        return getattr(self, metric)
+        return self.values[metric]
+
+    def to_dict(self) -> dict:
+        """The layer's JSON: its place in the graph, then every metric in table order."""
+        return {"name": self.name, "kind": self.kind, "output": _listed(self.output),
+                "inputs": self.inputs, **self.values}
+
+
+def _listed(shape) -> list:
+    return [list(s) for s in shape] if isinstance(shape, Outputs) else list(shape)
 
 
 def _zero() -> dict:
@@ -109,13 +114,7 @@ class ModelResult:
             "convention": self.convention.name,
             "ops_unit": self.convention.unit,
             "totals": dict(self.totals),
-            "layers": [
-                {"name": l.name, "kind": l.kind, "output": list(l.output), "inputs": l.inputs,
-                 "params": l.params, "weights": l.weights, "biases": l.biases, "macs": l.macs,
-                 "flops": l.flops, "ops": l.ops, "elementops": l.elementops,
-                 "activations": l.activations, "activation_bytes": l.activation_bytes}
-                for l in self.layers
-            ],
+            "layers": [l.to_dict() for l in self.layers],
             "blocks": {path: {"block": inst.block, **scopes[path]}
                        for path, inst in self.graph.instances.items()},
             "warnings": list(self.warnings),
@@ -143,12 +142,11 @@ def analyze(source, *, convention: str = conventions.DEFAULT, batch: int | None 
     for node in graph.nodes:
         c = graph.costs[node.path]
         out = graph.shapes[node.path]
-        act = numel(out) * n
-        layer = LayerResult(node.path, node.kind.name, out, list(node.inputs), node.scope,
-                            c.weights, c.biases, c.macs * n, c.elementops * n,
-                            conv.layer_figure(node.kind.name, node.args, graph.in_shapes(node), out,
-                                              c, node.path in graph.dead) * n,
-                            act, act * nbytes, node.label)
+        figure = conv.layer_figure(node.kind.name, node.args, graph.in_shapes(node), out, c,
+                                   node.path in graph.dead)
+        values = metrics.layer_values(metrics.LayerFacts(c, out, n, nbytes, figure))
+        layer = LayerResult(node.path, node.kind.name, out, list(node.inputs), node.scope, values,
+                            node.label)
         layers.append(layer)
         _add(totals, layer)
     return ModelResult(spec.name, spec.file, spec.input, n, dt, conv, layers, totals, graph,

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from costcalc.counting import metrics
 from costcalc.atomic import write_text_atomic
 from costcalc.errors import CostcalcError
 from costcalc.expectations.rules import Expectation
@@ -38,7 +39,7 @@ from costcalc.expectations.project import canon
 
 FORMAT_KEY = "costcalc-lock"
 FORMAT_VERSION = 1
-LOCK_METRICS = ("params", "macs", "activations")
+LOCK_METRICS = metrics.LOCKED  # params, macs, activations
 ABOUT = ("exact figures per spec, block instance and layer, written by `costcalc lock`; "
          "`costcalc check` fails on any increase. Accept new figures with `costcalc lock --update`.")
 SECTIONS = ("blocks", "layers")

@@ -26,10 +26,10 @@ from fractions import Fraction
 from costcalc.errors import CostcalcError
 from costcalc.units import PREFIX
 
-from costcalc.counting.results import METRICS as _RESULT_METRICS
+from costcalc.counting import metrics
 
 # every figure a result carries, except "ops", whose meaning depends on the convention
-METRICS = tuple(m for m in _RESULT_METRICS if m != "ops")
+METRICS = metrics.BUDGETED  # every metric but the convention-dependent ops
 RULES = ("claim", "max", "min", "lock")
 
 

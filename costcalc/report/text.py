@@ -6,6 +6,7 @@ import re
 import io
 import json
 
+from costcalc.counting import metrics
 from costcalc.units import exact, human
 from costcalc.report.rows import layer_rows
 
@@ -55,21 +56,25 @@ def _json_into(value, pad: str, out: list):
         out.append("\n" + pad + "]")
 
 
+def _with_unit(values: list, unit: str) -> list:
+    """The metric values in table order with the ops unit after ops (csv's column order)."""
+    k = metrics.NAMES.index("ops") + 1
+    return values[:k] + [unit] + values[k:]
+
+
 def analyze_csv(results) -> str:
     """One line per layer, exact integers; several models are stacked with a 'model' column."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["model", "layer", "kind", "output", "params", "weights", "biases", "macs", "flops",
-                "ops", "ops_unit", "elementops", "activations", "activation_bytes"])
+    names = metrics.NAMES
+    w.writerow(["model", "layer", "kind", "output", *names[:names.index("ops") + 1], "ops_unit",
+                *names[names.index("ops") + 1:]])
     for r in results:
+        unit = r.convention.unit
         for l in r.layers:
-            w.writerow([r.name, l.name, l.kind, "x".join(map(str, l.output)), l.params, l.weights,
-                        l.biases, l.macs, l.flops, l.ops, r.convention.unit, l.elementops,
-                        l.activations, l.activation_bytes])
-        t = r.totals
-        w.writerow([r.name, "TOTAL", "", "", t["params"], t["weights"], t["biases"], t["macs"],
-                    t["flops"], t["ops"], r.convention.unit, t["elementops"], t["activations"],
-                    t["activation_bytes"]])
+            w.writerow([r.name, l.name, l.kind, shape_text(l.output).replace("×", "x"),
+                        *_with_unit([l.values[m] for m in names], unit)])
+        w.writerow([r.name, "TOTAL", "", "", *_with_unit([r.totals[m] for m in names], unit)])
     return buf.getvalue()
 
 
