@@ -13,6 +13,7 @@ from typing import List, Optional
 
 import typer
 
+from .args import MAX_INT
 from .errors import EXIT_FAIL, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, CostcalcError
 
 
@@ -52,7 +53,8 @@ class ConventionName(str, Enum):
 ConventionOpt = typer.Option(ConventionName.macs, "--convention", "-c",
                              help="what the ops column counts: macs (conv+linear multiply-accumulates, "
                                   "default), flops (2 x MACs, FlopCounterMode), fvcore (fvcore's count)")
-BatchOpt = typer.Option(None, "--batch", "-b", min=1, help="batch size (default: the spec's, else 1)")
+BatchOpt = typer.Option(None, "--batch", "-b", min=1, max=MAX_INT,
+                        help="batch size (default: the spec's, else 1)")
 DtypeOpt = typer.Option(None, "--dtype", help="dtype for activation bytes (default float32)")
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from .errors import CostcalcError
-from .units import PREFIX
+from .units import PREFIX, exact_number
 
 from .results import METRICS as _RESULT_METRICS
 
@@ -118,7 +118,10 @@ def parse_written(text, k: int = 1000) -> Written:
     if not s or not all(c.isdigit() or c == "." for c in s) or s.count(".") > 1:
         raise ValueError(f"'{text}' is not a figure such as 54M, 1.2B, 159K, 12× or 1/10")
     decimals = len(s.split(".", 1)[1]) if "." in s else 0
-    number = Fraction(s)
+    try:  # bounded: a figure of 400 digits would overflow every float it is shown as
+        number = exact_number(s)
+    except ValueError as exc:
+        raise ValueError(f"is a figure {exc}") from None
     if inverse and number == 0:
         raise ValueError(f"'{text}' divides by zero")
     return Written(number * scale, Fraction(scale, 10**decimals), inverse, suffix, scale, decimals, times)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -35,6 +36,7 @@ from .errors import CostcalcError
 from .expect import Expectation
 from .loader import read_text
 from .project import canon
+from .units import MAX_FIGURE_CHARS
 
 FORMAT_KEY = "costcalc-lock"
 FORMAT_VERSION = 1
@@ -120,9 +122,15 @@ def read_lock(path) -> Lock:
     if not text.strip():
         raise _corrupt(name, "the file is empty")
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_int=_whole)
     except json.JSONDecodeError as exc:
         raise _corrupt(name, f"JSON: {exc.msg}", line=exc.lineno, column=exc.colno) from None
+    except _TooLong as exc:  # locate the number: the JSON reader gives no position
+        at = re.search(rf"\d{{{MAX_FIGURE_CHARS + 1},}}", text)
+        line = text.count("\n", 0, at.start()) + 1 if at else None
+        column = at.start() - text.rfind("\n", 0, at.start()) if at else None
+        raise _corrupt(name, f"a number of {exc.args[0]:,} digits; the limit is {MAX_FIGURE_CHARS}",
+                       line=line, column=column) from None
     if not isinstance(doc, dict) or FORMAT_KEY not in doc:
         raise CostcalcError(f"not a costcalc lock (no '{FORMAT_KEY}' format version)", file=name)
     version = doc[FORMAT_KEY]
@@ -157,6 +165,18 @@ def read_lock(path) -> Lock:
                 _figures(name, f"{where} {section[:-1]} '{p}'", figures, metrics)
         out[canon(base / rel)] = entry
     return Lock(name, out, tuple(metrics))
+
+
+class _TooLong(Exception):
+    pass
+
+
+def _whole(text: str) -> int:
+    """A JSON integer, bounded: Python refuses to read one of over 4,300 digits, and a lock
+    figure is a count, far shorter."""
+    if len(text.lstrip("-")) > MAX_FIGURE_CHARS:
+        raise _TooLong(len(text.lstrip("-")))
+    return int(text)
 
 
 def _figures(name, where, figures, metrics):

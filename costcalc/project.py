@@ -22,6 +22,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from .errors import CostcalcError, did_you_mean
+from .units import exact_number
 
 DEFAULT_BUDGETS = "costcalc-budgets.yaml"
 DEFAULT_LOCK = "costcalc.lock"
@@ -85,9 +86,11 @@ def parse_tolerance(text, where: str = "tolerance") -> Fraction:
     """'0' → 0, '0.5%' → 1/200, '0.01' → 1/100 (relative); never negative."""
     s = str(text).strip()
     try:
-        value = Fraction(s[:-1].strip()) / 100 if s.endswith("%") else Fraction(s)
-    except (ValueError, ZeroDivisionError):
-        raise CostcalcError(f"{where} '{text}' is not a relative tolerance such as 0, 0.5% or 0.01") from None
+        value = exact_number(s[:-1]) / 100 if s.endswith("%") else exact_number(s)
+    except (ValueError, ZeroDivisionError) as exc:
+        why = f" ({exc})" if str(exc) and not isinstance(exc, ZeroDivisionError) else ""
+        raise CostcalcError(f"{where} '{text}' is not a relative tolerance such as 0, 0.5% or 0.01"
+                            f"{why}") from None
     if value < 0:
         raise CostcalcError(f"{where} '{text}' is negative")
     return value

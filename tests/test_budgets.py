@@ -84,6 +84,13 @@ def test_budget_entry_matching_no_spec_fails(tmp_path, cc):
     ("  total: {macs: 1.5}\n", "tiny.yaml:13:11", "not a whole number"),
     ("  block:unt: {macs: 1M}\n", "tiny.yaml:13:3", "no block 'unt' (did you mean 'unit'?)"),
     ("  total: 5M\n", "tiny.yaml:13:3", "limits must be a mapping of metric to figure"),
+    # issue 20: figures read without building huge numbers (10**3000000 printed: exit 3 before;
+    # 10**300000000 took forever to build)
+    ("  total: {macs: '1e3000000'}\n", "tiny.yaml:13:11",
+     "'1e3000000' is not a quantity such as 7M, 1.6G or 512Ki (its power of ten is beyond ±100)"),
+    ("  total: {macs: '1e300000000'}\n", "tiny.yaml:13:11", "(its power of ten is beyond ±100)"),
+    ("  total: {macs: '" + "9" * 101 + "'}\n", "tiny.yaml:13:11",
+     "(written with 101 characters; the limit is 100)"),
 ])
 def test_bad_budgets_are_one_line_errors_with_position(tmp_path, cc, section, where, message):
     p = make_project(tmp_path, {"tiny.yaml": with_budget(section)})

@@ -160,3 +160,13 @@ def test_compare_paths_follow_spec_order_with_subtotals_after_their_layers():
     assert paths.index("layer1") < paths.index("layer2/first/conv1") < paths.index("layer2")
     assert paths.index("layer2/first/downsample/conv") < paths.index("layer2/first/downsample") \
         < paths.index("layer2/first")
+
+
+@pytest.mark.parametrize("batch", ["9" * 400, str(2**40 + 1)])
+def test_a_huge_batch_is_a_usage_error(batch):
+    """Issue 20: a 400-digit --batch overflowed a float division (exit 3); 2**40 is the limit a
+    spec's own batch has (costcalc.args.MAX_INT)."""
+    r = run_cli("analyze", SPECS / "naive.yaml", "--batch", batch)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.startswith("costcalc: error: Invalid value for '--batch'") and "1099511627776" in r.stderr
+    assert r.stderr.count("\n") == 1

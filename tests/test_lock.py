@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from checkproject import TINY, TINY_LOCK_EXPECTATIONS, cc, make_project  # noqa: F401 (cc: fixture)
+from checkproject import TINY, TINY_LOCK_EXPECTATIONS, cc, make_project, run  # noqa: F401 (cc: fixture)
 
 HEAD = "  - {name: head, conv: {out: 2, kernel: 1}}\n"  # 8*8*2*8 = 1,024 MACs; 2*8 + 2 = 18 params
 
@@ -105,6 +105,10 @@ def test_tolerance(tmp_path, cc):
     (lambda t: t.replace('"macs": 6912', '"macs": "6912"'),
      "corrupt lock: spec 'tiny.yaml' layer 'stem': 'macs' must be a whole number ≥ 0, not '6912'"),
     (lambda t: t.replace('"macs": 6912', '"macs": -1'), "must be a whole number ≥ 0, not -1"),
+    # issue 20: Python refuses to read an int of over 4,300 digits (exit 3 before); the stem's
+    # line, 13, and its "macs" figure after 8 spaces + '"stem": {"params": 112, "macs": ' (40)
+    (lambda t: t.replace('"macs": 6912', '"macs": ' + "9" * 5000),
+     "costcalc.lock:13:41: corrupt lock: a number of 5,000 digits; the limit is 100"),
 ])
 def test_damaged_or_other_version_lock_is_exit_2(tmp_path, cc, damage, message):
     p = make_project(tmp_path)
@@ -199,3 +203,17 @@ def test_config_exclude_takes_files_out_of_specs(tmp_path, cc):
     p.joinpath("pyproject.toml").write_text('[tool.costcalc]\nspecs = ["*.yaml"]\n')
     r = cc(p, "check")  # without the exclusion the claims file is read as a spec
     assert r.returncode == 2 and "tiny.claims.yaml" in r.stderr
+
+
+@pytest.mark.parametrize("config, args, message", [
+    ("", ("--tolerance", "1e300000000"), "--tolerance '1e300000000' is not a relative tolerance"),
+    ("", ("--tolerance", "1e-300000000%"), "(its power of ten is beyond ±100)"),
+    ('lock-tolerance = "1e300000000"\n', (), "lock-tolerance '1e300000000' is not a relative "
+     "tolerance such as 0, 0.5% or 0.01 (its power of ten is beyond ±100)"),
+])
+def test_a_tolerance_with_a_huge_exponent_is_refused_at_once(tmp_path, config, args, message):
+    """Issue 20: Fraction('1e300000000') builds 10**300000000, which never finished."""
+    p = make_project(tmp_path, config=config)
+    r = run(p, "check", "tiny.yaml", *args)  # a subprocess: a hang fails on its timeout
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert message in r.stderr, r.stderr
