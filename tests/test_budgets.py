@@ -196,3 +196,20 @@ def test_glob_matcher_agrees_with_the_regex_it_replaced(pattern, path):
     from costcalc.expect import glob_match
 
     assert glob_match(pattern, path) == (_glob_as_regex(pattern).fullmatch(path) is not None)
+
+
+
+def test_a_budgets_glob_of_everything_takes_spec_files_only(tmp_path, cc):
+    """Issue 20: a budgets key '*' took in costcalc.lock (and pyproject.toml, claims files) as
+    specs, and check failed reading the lock as YAML."""
+    import json
+
+    p = make_project(tmp_path, {"tiny.yaml": TINY, "tiny.claims.yaml": "claims: []\n"},
+                     budgets="'*':\n  total: {macs: 25344}\n")  # tiny: 6,912 + 18,432 = 25,344 MACs
+    assert cc(p, "lock", "tiny.yaml").returncode == 0
+    r = cc(p, "check", "-f", "json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    d = json.loads(r.stdout)
+    assert d["specs"] == ["tiny.yaml"]
+    assert [(o["spec"], o["rule"], o["limit"]) for o in d["outcomes"] if o["rule"] == "max"] == \
+        [("tiny.yaml", "max", 25_344)]

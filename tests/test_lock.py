@@ -109,17 +109,36 @@ def test_tolerance(tmp_path, cc):
     # line, 13, and its "macs" figure after 8 spaces + '"stem": {"params": 112, "macs": ' (40)
     (lambda t: t.replace('"macs": 6912', '"macs": ' + "9" * 5000),
      "costcalc.lock:13:41: corrupt lock: a number of 5,000 digits; the limit is 100"),
+    # issue 20: JSON's reader recursed into a RecursionError (exit 3)
+    (lambda t: "[" * 100_000 + "]" * 100_000, "costcalc.lock: corrupt lock: JSON nested too deep"),
+    # issue 20: a lone surrogate could not be printed (exit 3, after lock --update had written)
+    (lambda t: t.replace('"u1/relu"', '"u1/\\ud800"'),
+     "corrupt lock: spec 'tiny.yaml': a layer path 'u1/\\ud800' holds a control character or a lone "
+     "surrogate"),
+    (lambda t: t.replace('"tiny.yaml": {', '"t\\u001b[2J.yaml": {'),
+     "corrupt lock: a spec path 't\\x1b[2J.yaml' holds a control character"),  # shown escaped
+    (lambda t: t.replace('"name": "tiny"', '"name": "\\u0000"'), "spec 'tiny.yaml': the name '\\x00' holds"),
+    # issue 20: true == 1 in Python, and json keeps the last of two equal keys
+    (lambda t: t.replace('"costcalc-lock": 1', '"costcalc-lock": true'),
+     "lock format version True is not the version this costcalc reads (1)"),
+    (lambda t: t.replace('"costcalc-lock": 1,', '"costcalc-lock": 1, "costcalc-lock": 1,'),
+     "corrupt lock: the key 'costcalc-lock' is given twice in one mapping"),
+    (lambda t: t.replace('"macs": 6912', '"macs": 6912, "macs": 0'),
+     "corrupt lock: the key 'macs' is given twice in one mapping"),
 ])
 def test_damaged_or_other_version_lock_is_exit_2(tmp_path, cc, damage, message):
     p = make_project(tmp_path)
     assert cc(p, "lock", "tiny.yaml").returncode == 0
     lock = p / "costcalc.lock"
     lock.write_text(damage(lock.read_text()))
+    damaged = lock.read_bytes()
     for args in (("check",), ("check", "tiny.yaml"), ("lock", "--update")):
         r = cc(p, *args)
         assert r.returncode == 2, (args, r.stdout, r.stderr)
         assert r.stderr.startswith("costcalc: error: costcalc.lock") and r.stderr.count("\n") == 1
         assert message in r.stderr, r.stderr
+        assert r.stderr.isprintable() or r.stderr[:-1].isprintable()  # no escape reaches the terminal
+    assert lock.read_bytes() == damaged  # lock --update wrote nothing
 
 
 def test_vanished_spec_fails_and_update_drops_it(tmp_path, cc):
@@ -217,3 +236,33 @@ def test_a_tolerance_with_a_huge_exponent_is_refused_at_once(tmp_path, config, a
     r = run(p, "check", "tiny.yaml", *args)  # a subprocess: a hang fails on its timeout
     assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
     assert message in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("key", ["../x.yaml", "/ABS/x.yaml", "sub/../../x.yaml"])
+def test_a_lock_naming_a_file_outside_the_project_is_refused(tmp_path, cc, key):
+    """Issue 20: a lock key '../x.yaml' made check read a file outside the project and show its
+    content in the error ("unknown top-level key 'secret'")."""
+    (tmp_path / "proj").mkdir()
+    p = make_project(tmp_path / "proj")
+    assert cc(p, "lock", "tiny.yaml").returncode == 0
+    (tmp_path / "x.yaml").write_text("secret: hunter2\n")
+    key = key.replace("/ABS", tmp_path.as_posix())
+    lock = p / "costcalc.lock"
+    lock.write_text(lock.read_text().replace('"tiny.yaml": {', json.dumps(key) + ": {"))
+    for args in (("check",), ("lock", "--update")):
+        r = cc(p, *args)
+        assert r.returncode == 2, r.stdout + r.stderr
+        assert r.stderr.startswith(f"costcalc: error: costcalc.lock: spec '{key[:60]}")  # cut at 60
+        assert r.stderr.endswith(f" is outside the project ({p.resolve().as_posix()}); a lock names "
+                                 "only spec files inside it\n")
+        assert "secret" not in r.stderr and "hunter2" not in r.stderr
+
+
+def test_a_lock_in_a_subfolder_may_name_specs_above_it(tmp_path, cc):
+    """The root is the project's, not the lock's folder: baseline/x.lock names '../tiny.yaml'."""
+    p = make_project(tmp_path, config='lock = "baseline/x.lock"\n')
+    (p / "baseline").mkdir()
+    assert cc(p, "lock", "tiny.yaml").returncode == 0
+    assert list(json.loads((p / "baseline" / "x.lock").read_text())["specs"]) == ["../tiny.yaml"]
+    r = cc(p, "check")
+    assert r.returncode == 0 and f"all {TINY_LOCK_EXPECTATIONS} expectations hold" in r.stdout
