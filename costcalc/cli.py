@@ -14,7 +14,7 @@ from typing import List, Optional
 import typer
 
 from .args import MAX_INT
-from .errors import EXIT_FAIL, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, CostcalcError
+from .errors import EXIT_FAIL, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, CostcalcError, printable
 
 
 app = typer.Typer(
@@ -325,7 +325,7 @@ def main(argv=None):
         exc.show()
         sys.exit(EXIT_USAGE)
     except click.ClickException as exc:  # usage: an unknown option, a bad value ...
-        text = " ".join(exc.format_message().split())
+        text = printable(" ".join(exc.format_message().split()))  # it may quote what was typed
         hint = f" (see '{exc.ctx.command_path} --help')" if getattr(exc, "ctx", None) else ""
         print(f"costcalc: error: {text}{hint}", file=sys.stderr)
         sys.exit(EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code)
@@ -340,7 +340,7 @@ def main(argv=None):
     except Exception as exc:  # a bug: never a bare traceback unless asked for
         if _state["debug"]:
             raise
-        print(f"costcalc: error: internal error: {type(exc).__name__}: {' '.join(str(exc).split())} "
+        print(f"costcalc: error: internal error: {type(exc).__name__}: {printable(' '.join(str(exc).split()))} "
               "(a bug in costcalc; rerun with --debug for the traceback)", file=sys.stderr)
         sys.exit(EXIT_INTERNAL)
     finally:

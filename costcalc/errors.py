@@ -54,6 +54,21 @@ class CostcalcError(Exception):
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
+def unprintable(text: str, breaks: bool = True) -> str | None:
+    """The first character of text that must not reach a terminal raw (see printable), else
+    None. With ``breaks``, line breaks (\\n \\r \\x0b \\x0c) and tab are allowed: a one-line
+    message turns them into spaces."""
+    if text.isprintable():
+        return None
+    import unicodedata
+
+    for c in text:
+        if c in _BIDI or (not c.isprintable() and unicodedata.category(c) in ("Cc", "Cs")):
+            if not (breaks and c in "\t\n\r\x0b\x0c"):
+                return c
+    return None
+
+
 def printable(text: str) -> str:
     """Text with control characters (ESC, NUL, BEL, DEL, C1 ...; tab apart), lone surrogates
     and bidi overrides written as Python escapes: '\x1b[2J' shows as the six characters

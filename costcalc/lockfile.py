@@ -27,13 +27,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import unicodedata
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 from .atomic import write_text_atomic
-from .errors import CostcalcError
+from .errors import CostcalcError, unprintable
 from .expect import Expectation
 from .loader import read_text
 from .project import canon
@@ -205,9 +204,10 @@ def _shown(text: str) -> str:
 
 
 def _text(name, what, text):
-    """Refuse control characters and lone surrogates (JSON's \\u escapes allow both): they
+    """Refuse control characters, lone surrogates and bidi overrides (JSON's \\u escapes write
+    them all): they
     would reach the terminal in every report, or fail to print at all."""
-    if any(unicodedata.category(c) in ("Cc", "Cs") for c in text):
+    if unprintable(text, breaks=False) is not None:
         raise _corrupt(name, f"{what} {_shown(text)} holds a control character or a lone surrogate")
 
 

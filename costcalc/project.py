@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-from .errors import CostcalcError, did_you_mean
+from .errors import CostcalcError, did_you_mean, unprintable
 from .units import exact_number
 
 DEFAULT_BUDGETS = "costcalc-budgets.yaml"
@@ -79,6 +79,10 @@ def _read_config(pyproject: Path) -> dict:
         if key not in CONFIG_KEYS:
             raise CostcalcError(f"[tool.costcalc]: unknown key '{key}'{did_you_mean(key, CONFIG_KEYS)}; "
                                 f"keys: {', '.join(CONFIG_KEYS)}", file=canon(pyproject))
+        values = config[key] if isinstance(config[key], list) else [config[key]]
+        if any(isinstance(v, str) and unprintable(v, breaks=False) is not None for v in values):
+            raise CostcalcError(f"[tool.costcalc]: '{key}' holds a control character (paths and "
+                                "globs are plain text)", file=canon(pyproject))
     return config
 
 
