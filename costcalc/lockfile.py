@@ -27,11 +27,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from .atomic import write_text_atomic
+from .atomic import exclusive, remove_stale_temps, write_text_atomic
 from .errors import CostcalcError, unprintable
 from .expect import Expectation
 from .loader import read_text
@@ -271,17 +272,22 @@ def update(path, results: dict, *, update: bool, root=None) -> dict:
     Without ``update`` an existing lock is an error. With it, the old lock is read first (a
     damaged or newer one is an error), entries of other specs are kept, and those whose spec
     file no longer exists are dropped. Returns what changed."""
-    exists = Path(path).exists()
-    if exists and not update:
-        raise CostcalcError("the lock already exists; use --update to rewrite it", file=canon(path))
-    old = read_lock(path, root).specs if exists else {}
-    entries = {s: e for s, e in old.items() if os.path.isfile(s)}
-    dropped = sorted(s for s in old if not os.path.isfile(s))
+    started = time.time()
     new = {s: entry_for(r) for s, r in results.items()}
-    changed = sorted(s for s in new if s in old and old[s] != new[s])
-    added = sorted(s for s in new if s not in old)
-    entries.update(new)
-    write_lock(path, entries)
+    # read, merge and write under one lock: another `lock --update` (of other specs) in between
+    # would otherwise be overwritten with the figures read before it
+    with exclusive(path):
+        exists = Path(path).exists()
+        if exists and not update:
+            raise CostcalcError("the lock already exists; use --update to rewrite it", file=canon(path))
+        old = read_lock(path, root).specs if exists else {}
+        entries = {s: e for s, e in old.items() if os.path.isfile(s)}
+        dropped = sorted(s for s in old if not os.path.isfile(s))
+        changed = sorted(s for s in new if s in old and old[s] != new[s])
+        added = sorted(s for s in new if s not in old)
+        entries.update(new)
+        write_lock(path, entries)
+        remove_stale_temps(path, started)  # left by a writer killed mid-write (kill -9)
     return {"lock": canon(path), "specs": sorted(entries), "added": added, "changed": changed,
             "dropped": dropped,
             "layers": sum(len(e["layers"]) for e in entries.values()),

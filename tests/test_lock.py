@@ -266,3 +266,78 @@ def test_a_lock_in_a_subfolder_may_name_specs_above_it(tmp_path, cc):
     assert list(json.loads((p / "baseline" / "x.lock").read_text())["specs"]) == ["../tiny.yaml"]
     r = cc(p, "check")
     assert r.returncode == 0 and f"all {TINY_LOCK_EXPECTATIONS} expectations hold" in r.stdout
+
+
+def test_concurrent_updates_of_different_specs_keep_both(tmp_path, monkeypatch):
+    """Issue 20: two `lock --update` runs, one per spec, both read the old lock, and the second
+    write dropped the first one's figures (19 of 20 tries). Here the first reader waits up to
+    2 s for a second one to read too: without the lock on the update both read the old lock;
+    with it the second can only read once the first has written."""
+    import threading
+
+    import costcalc
+    from costcalc import lockfile
+
+    other = TINY.replace("name: tiny", "name: other")
+    p = make_project(tmp_path, {"tiny.yaml": TINY, "other.yaml": other})
+    monkeypatch.chdir(p)
+    results = {s: costcalc.analyze(s) for s in ("tiny.yaml", "other.yaml")}
+    lockfile.update("costcalc.lock", results, update=False)
+    # both specs gain the head: 25,344 + 1,024 = 26,368 MACs each
+    for name, text in (("tiny.yaml", TINY), ("other.yaml", other)):
+        p.joinpath(name).write_text(text + HEAD)
+    new = {s: costcalc.analyze(s) for s in ("tiny.yaml", "other.yaml")}
+    read, real_read = [], lockfile.read_lock
+    second = threading.Event()
+
+    def slow_read(*args, **kwargs):
+        lock = real_read(*args, **kwargs)
+        read.append(lock)
+        if len(read) == 1:
+            second.wait(2)
+        else:
+            second.set()
+        return lock
+
+    monkeypatch.setattr(lockfile, "read_lock", slow_read)
+    threads = [threading.Thread(target=lockfile.update, args=("costcalc.lock", {s: new[s]}),
+                                kwargs={"update": True}) for s in new]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    monkeypatch.undo()
+    specs = json.loads(p.joinpath("costcalc.lock").read_text())["specs"]
+    assert {s: specs[s]["total"]["macs"] for s in specs} == {"other.yaml": 26_368, "tiny.yaml": 26_368}
+
+
+def test_a_killed_update_leaves_a_temp_file_that_the_next_run_removes(tmp_path, cc):
+    """Issue 20: kill -9 between writing the temp file and the rename left
+    .costcalc.lock.XXXXXXXX.tmp behind for good. The next write removes our own stale ones."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    p = make_project(tmp_path)
+    assert cc(p, "lock", "tiny.yaml").returncode == 0
+    before = (p / "costcalc.lock").read_text()
+    kill = ("import os, signal, sys; sys.path.insert(0, sys.argv[1]); "
+            "os.replace = lambda a, b: os.kill(os.getpid(), signal.SIGKILL); "
+            "from costcalc.cli import main; main(['lock', '--update'])")
+    r = subprocess.run([sys.executable, "-c", kill, str(ROOT)], cwd=p, capture_output=True, timeout=120)
+    assert r.returncode == -9, r.stderr
+    (stale,) = [f.name for f in p.iterdir() if f.name.endswith(".tmp")]
+    assert stale.startswith(".costcalc.lock.") and (p / "costcalc.lock").read_text() == before
+    others = [".costcalc.lock.keep.tmp", ".costcalc.lock.abcd1234.tmp.bak", ".other.abcd1234.tmp"]
+    for name in others:  # not of our pattern: kept
+        (p / name).write_text("x")
+        os.utime(p / name, (0, 0))
+    in_progress = p / ".costcalc.lock.zzzz9999.tmp"  # newer than the run: another writer's, kept
+    in_progress.write_text("x")
+    os.utime(in_progress, (4e9, 4e9))
+    os.utime(p / stale, (1e9, 1e9))  # the killed run's: older than the next run
+    assert cc(p, "lock", "--update").returncode == 0
+    assert sorted(f.name for f in p.iterdir() if f.name.startswith(".")) == \
+        sorted(others + [in_progress.name])
+    assert json.loads((p / "costcalc.lock").read_text()) == json.loads(before)
