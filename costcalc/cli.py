@@ -13,7 +13,8 @@ from typing import List, Optional
 
 import typer
 
-from costcalc.errors import EXIT_FAIL, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, CostcalcError
+from costcalc.ops.args import MAX_INT
+from costcalc.errors import EXIT_FAIL, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, CostcalcError, printable
 
 
 app = typer.Typer(
@@ -52,7 +53,8 @@ class ConventionName(str, Enum):
 ConventionOpt = typer.Option(ConventionName.macs, "--convention", "-c",
                              help="what the ops column counts: macs (conv+linear multiply-accumulates, "
                                   "default), flops (2 x MACs, FlopCounterMode), fvcore (fvcore's count)")
-BatchOpt = typer.Option(None, "--batch", "-b", min=1, help="batch size (default: the spec's, else 1)")
+BatchOpt = typer.Option(None, "--batch", "-b", min=1, max=MAX_INT,
+                        help="batch size (default: the spec's, else 1)")
 DtypeOpt = typer.Option(None, "--dtype", help="dtype for activation bytes (default float32)")
 
 
@@ -330,7 +332,7 @@ def main(argv=None):
         exc.show()
         sys.exit(EXIT_USAGE)
     except click.ClickException as exc:  # usage: an unknown option, a bad value ...
-        text = " ".join(exc.format_message().split())
+        text = printable(" ".join(exc.format_message().split()))  # it may quote what was typed
         hint = f" (see '{exc.ctx.command_path} --help')" if getattr(exc, "ctx", None) else ""
         print(f"costcalc: error: {text}{hint}", file=sys.stderr)
         sys.exit(EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code)
@@ -345,7 +347,7 @@ def main(argv=None):
     except Exception as exc:  # a bug: never a bare traceback unless asked for
         if _state["debug"]:
             raise
-        print(f"costcalc: error: internal error: {type(exc).__name__}: {' '.join(str(exc).split())} "
+        print(f"costcalc: error: internal error: {type(exc).__name__}: {printable(' '.join(str(exc).split()))} "
               "(a bug in costcalc; rerun with --debug for the traceback)", file=sys.stderr)
         sys.exit(EXIT_INTERNAL)
     finally:

@@ -45,8 +45,46 @@ class CostcalcError(Exception):
                     where += f":{self.column}"
             where += ": "
         layer = f"layer '{self.layer}': " if self.layer else ""
-        # one line, always: any line break (\r, \x0b, \u2028 ...) in a name or path becomes a space
-        return " ".join(f"{where}{layer}{self.message}".splitlines())
+        # one line, always: any line break (\r, \x0b, \u2028 ...) in a name or path becomes a space,
+        # and the text of a file reaches the terminal as text: no escape sequence, NUL or surrogate
+        return printable(" ".join(f"{where}{layer}{self.message}".splitlines()))
+
+
+# bidirectional overrides and isolates: they reorder what a terminal shows ("trojan source")
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def unprintable(text: str, breaks: bool = True) -> str | None:
+    """The first character of text that must not reach a terminal raw (see printable), else
+    None. With ``breaks``, line breaks (\\n \\r \\x0b \\x0c) and tab are allowed: a one-line
+    message turns them into spaces."""
+    if text.isprintable():
+        return None
+    import unicodedata
+
+    for c in text:
+        if c in _BIDI or (not c.isprintable() and unicodedata.category(c) in ("Cc", "Cs")):
+            if not (breaks and c in "\t\n\r\x0b\x0c"):
+                return c
+    return None
+
+
+def printable(text: str) -> str:
+    """Text with control characters (ESC, NUL, BEL, DEL, C1 ...; tab apart), lone surrogates
+    and bidi overrides written as Python escapes: '\x1b[2J' shows as the six characters
+    \\x1b[2J. Text a terminal may receive raw from a file goes through this."""
+    if text.isprintable():
+        return text
+    import unicodedata
+
+    out = []
+    for c in text:
+        if c == "\t" or (c.isprintable() and c not in _BIDI) or \
+                (unicodedata.category(c) not in ("Cc", "Cs") and c not in _BIDI):
+            out.append(c)
+        else:
+            out.append(f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+    return "".join(out)
 
 
 def did_you_mean(word: str, choices, hints: dict | None = None) -> str:

@@ -4,7 +4,15 @@ Decimal prefixes (K, M, G, T) mean powers of 1000; binary ones (Ki, Mi, Gi, Ti) 
 """
 from __future__ import annotations
 
+import re
 from fractions import Fraction
+
+#: a figure as text (a budget, claim, tolerance): at most this many characters and at most
+#: this power of ten, so that reading it, and printing what is computed against it, stay fast
+#: and within a float (10^100 digits times 10^100 times T is still far below 1.8e308)
+MAX_FIGURE_CHARS = 100
+MAX_EXPONENT = 100
+_EXPONENT = re.compile(r"[eE]\s*([+-]?[0-9_]+)")
 
 DECIMAL = (("T", 10**12), ("G", 10**9), ("M", 10**6), ("K", 10**3))
 PREFIX = {"K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9, "T": 10**12,
@@ -60,7 +68,28 @@ def parse_quantity(text, *, k: int = 1000) -> Fraction:
     else:
         number, scale = s, 1
     try:
-        value = Fraction(number)
-    except (ValueError, ZeroDivisionError):
+        value = exact_number(number)
+    except ZeroDivisionError:
         raise ValueError(f"'{text}' is not a quantity such as 7M, 1.6G or 512Ki") from None
+    except ValueError as exc:
+        raise ValueError(f"'{text}' is not a quantity such as 7M, 1.6G or 512Ki"
+                         + (f" ({exc})" if str(exc) else "")) from None
     return value * scale
+
+
+def exact_number(text: str) -> Fraction:
+    """Fraction(text) for a number as written ('1.5', '2e6', '3/4'), refusing, with a reason,
+    text over MAX_FIGURE_CHARS characters or a power of ten beyond ±MAX_EXPONENT: Fraction
+    itself would build 10**300000000 for '1e300000000' (a hang), or a number too long to print.
+    Raises ValueError (an empty message: not a number at all) or ZeroDivisionError."""
+    s = text.strip()
+    if len(s) > MAX_FIGURE_CHARS:
+        raise ValueError(f"written with {len(s):,} characters; the limit is {MAX_FIGURE_CHARS}")
+    for m in _EXPONENT.finditer(s):
+        digits = m.group(1).replace("_", "")
+        if digits.lstrip("+-") and abs(int(digits)) > MAX_EXPONENT:
+            raise ValueError(f"its power of ten is beyond ±{MAX_EXPONENT}")
+    try:
+        return Fraction(s)
+    except ValueError:
+        raise ValueError("") from None

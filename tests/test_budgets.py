@@ -84,6 +84,13 @@ def test_budget_entry_matching_no_spec_fails(tmp_path, cc):
     ("  total: {macs: 1.5}\n", "tiny.yaml:13:11", "not a whole number"),
     ("  block:unt: {macs: 1M}\n", "tiny.yaml:13:3", "no block 'unt' (did you mean 'unit'?)"),
     ("  total: 5M\n", "tiny.yaml:13:3", "limits must be a mapping of metric to figure"),
+    # issue 20: figures read without building huge numbers (10**3000000 printed: exit 3 before;
+    # 10**300000000 took forever to build)
+    ("  total: {macs: '1e3000000'}\n", "tiny.yaml:13:11",
+     "'1e3000000' is not a quantity such as 7M, 1.6G or 512Ki (its power of ten is beyond ±100)"),
+    ("  total: {macs: '1e300000000'}\n", "tiny.yaml:13:11", "(its power of ten is beyond ±100)"),
+    ("  total: {macs: '" + "9" * 101 + "'}\n", "tiny.yaml:13:11",
+     "(written with 101 characters; the limit is 100)"),
 ])
 def test_bad_budgets_are_one_line_errors_with_position(tmp_path, cc, section, where, message):
     p = make_project(tmp_path, {"tiny.yaml": with_budget(section)})
@@ -115,3 +122,94 @@ def test_readme_spec_budget_example_holds_on_googlenet(tmp_path, cc):
     # 6,998,552 params ≤ 7M; 1,582,671,872 MACs ≤ 1.6G; conv1 64*112*112*4 = 3,211,264 B ≤ 3.5Mi
     assert r.returncode == 0, r.stdout
     assert "(budget 6" in r.stdout  # and the spec's own published claims, if any
+
+
+# -- scope globs (issue 20) ------------------------------------------------------------------
+
+@pytest.mark.parametrize("pattern, path, hit", [
+    ("inception_4*", "inception_4a", True),
+    ("inception_4*", "inception_4a/b1", False),  # * stays within one path level
+    ("inception_4*/b3", "inception_4a/b3", True),
+    ("inception_4a/**", "inception_4a/b3/relu", True),  # ** spans levels
+    ("**/relu", "a/b/relu", True),
+    ("**", "", True),
+    ("u?", "u1", True),
+    ("u?", "u/", False),
+    ("[!a-c]1", "d1", True),
+    ("[!a-c]1", "a1", False),
+    ("u[]", "u[]", True),  # not a class: literal text
+    ("a[b", "a[b", True),
+    ("*x", "aaax", True),
+    ("*x", "aaay", False),
+    ("a*b*c", "a/b/c", False),
+])
+def test_glob_semantics(pattern, path, hit):
+    from costcalc.expectations.rules import glob_match
+
+    assert glob_match(pattern, path) is hit
+
+
+def test_a_glob_of_many_stars_is_matched_without_backtracking():
+    """Issue 20: '*' * 24 + 'x' took 46.5 s as a regex (each star tries every split); the
+    matcher now steps through the path once. A subprocess: a hang fails on its timeout."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    code = ("from costcalc.expectations.rules import glob_match; "
+            "print(glob_match('*' * 40 + 'x', 'a' * 80), glob_match('**' * 30 + 'y', 'a/' * 40 + 'y'), "
+            "glob_match('*' * 40 + 'a', 'a' * 80))")
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert r.stdout.split() == ["False", "True", "True"], r.stderr
+
+
+def _glob_as_regex(pattern):
+    """The regex the matcher replaced (fine on short patterns): the reference semantics."""
+    import fnmatch
+    import re
+
+    out = []
+    for part in re.split(r"(\*\*|\*|\?|\[[^\]]*\])", pattern):
+        if part == "**":
+            out.append(".*")
+        elif part == "*":
+            out.append("[^/]*")
+        elif part == "?":
+            out.append("[^/]")
+        elif part.startswith("[") and part.endswith("]") and len(part) > 2:
+            out.append(fnmatch.translate(part)[4:-3])
+        else:
+            out.append(re.escape(part))
+    return re.compile("".join(out), re.S)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(pattern=st.lists(st.sampled_from(["*", "**", "?", "a", "b", "/", "[ab]", "[!a]", "[", "]"]),
+                        max_size=7).map("".join),
+       path=st.lists(st.sampled_from(["a", "b", "/", "c"]), max_size=8).map("".join))
+def test_glob_matcher_agrees_with_the_regex_it_replaced(pattern, path):
+    from costcalc.expectations.rules import glob_match
+
+    assert glob_match(pattern, path) == (_glob_as_regex(pattern).fullmatch(path) is not None)
+
+
+
+def test_a_budgets_glob_of_everything_takes_spec_files_only(tmp_path, cc):
+    """Issue 20: a budgets key '*' took in costcalc.lock (and pyproject.toml, claims files) as
+    specs, and check failed reading the lock as YAML."""
+    import json
+
+    p = make_project(tmp_path, {"tiny.yaml": TINY, "tiny.claims.yaml": "claims: []\n"},
+                     budgets="'*':\n  total: {macs: 25344}\n")  # tiny: 6,912 + 18,432 = 25,344 MACs
+    assert cc(p, "lock", "tiny.yaml").returncode == 0
+    r = cc(p, "check", "-f", "json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    d = json.loads(r.stdout)
+    assert d["specs"] == ["tiny.yaml"]
+    assert [(o["spec"], o["rule"], o["limit"]) for o in d["outcomes"] if o["rule"] == "max"] == \
+        [("tiny.yaml", "max", 25_344)]

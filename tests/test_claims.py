@@ -217,6 +217,14 @@ BASE = "input: [3, 8, 8]\nlayers:\n  - {name: c, conv: {out: 4, kernel: 3}}\ncla
     ("  - {metric: macs, value: 2, ratio: [self, self], scope: c}", "takes no 'scope'", "5:51"),
     ("  - just text", "a claim is a mapping", "5:5"),
     ("  - {include: missing.yaml}", "'include' names 'missing.yaml', which is not a file", "5:6"),
+    # issue 20: 10**400 overflowed every float the claim is shown as (exit 3), and a tolerance
+    # of 1e300000000 took forever to read
+    ("  - {metric: macs, value: '1" + "0" * 400 + "'}",
+     "'value' is a figure written with 401 characters; the limit is 100", "5:20"),
+    ("  - {metric: macs, value: 3M, tolerance: 1e300000000}",
+     "'tolerance' is a relative figure such as 0.05 or '5%', not '1e300000000' "
+     "(its power of ten is beyond ±100)", "5:31"),
+    ("  - {metric: macs, value: 3M, tolerance: '1e300000000%'}", "power of ten is beyond ±100", "5:31"),
 ])
 def test_claim_errors_are_located(tmp_path, claim, needle, where):
     p = tmp_path / "t.yaml"

@@ -174,3 +174,13 @@ def test_compare_markdown_carries_the_per_path_diff():
     assert "| 153,632 | 120,422,400 |" in rows["inception_3a/b3"]
     assert "| 173,408,256 |" in rows["inception_3a/b2"]
     assert set(rows) >= {"inception_3a/b1", "inception_3a/b4", "inception_3a"}
+
+
+@pytest.mark.parametrize("batch", ["9" * 400, str(2**40 + 1)])
+def test_a_huge_batch_is_a_usage_error(batch):
+    """Issue 20: a 400-digit --batch overflowed a float division (exit 3); 2**40 is the limit a
+    spec's own batch has (costcalc.ops.args.MAX_INT)."""
+    r = run_cli("analyze", SPECS / "naive.yaml", "--batch", batch)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.startswith("costcalc: error: Invalid value for '--batch'") and "1099511627776" in r.stderr
+    assert r.stderr.count("\n") == 1

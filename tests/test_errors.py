@@ -652,6 +652,52 @@ def test_line_breaks_in_names_never_split_the_error_line(error, key):
     assert line.startswith("F:2:1: unknown top-level key '")
 
 
+# issue 20: YAML's escapes ("\\e", "\\0", "\\a", "\\u202e") put terminal control codes into a
+# name or label, and table, markdown, csv and error lines printed them raw (\e[2J clears the screen)
+ESCAPED = [
+    ('name: "m\\e[2J"\n' + C3 + "layers: [relu]\n", "F:1:7"),
+    (C3 + 'layers:\n  - {relu: , label: "r\\e[31m"}\n', "F:3:21"),  # the opening quote
+    (C3 + 'layers:\n  - {relu: , label: "r\\0"}\n', "F:3:21"),
+    (C3 + 'description: "d\\a"\nlayers: [relu]\n', "F:2:14"),
+    (C3 + 'layers: [relu]\nclaims:\n  - {metric: macs, value: 0, source: "s\\x9b2J"}\n', "F:4:38"),  # C1 CSI
+    (C3 + 'layers: [relu]\nclaims:\n  - {metric: macs, value: 0, note: "\\u202egnp.exe"}\n', "F:4:36"),  # bidi override
+    (C3 + 'layers: [relu]\n"k\\e[2J": 1\n', "F:3:1"),  # a key, echoed by the unknown-key error
+]
+
+
+@pytest.mark.parametrize("content, where", ESCAPED)
+@pytest.mark.parametrize("command", [("analyze",), ("analyze", "-f", "markdown"), ("analyze", "-f", "csv"),
+                                     ("table",), ("table", "-f", "markdown"), ("table", "-f", "csv")])
+def test_control_characters_in_spec_text_are_refused(tmp_path, content, where, command):
+    path = tmp_path / "s.yaml"
+    path.write_text(content, encoding="utf-8")
+    code, out, err = run(command[0], path, *command[1:])
+    assert code == 2 and out == "", out
+    assert err.replace(str(path), "F").startswith(f"costcalc: error: {where}: text holds the control "
+                                                  "character U+"), err
+    assert err.count("\n") == 1 and err[:-1].isprintable(), repr(err)
+
+
+def test_error_lines_escape_what_they_echo():
+    from costcalc.errors import CostcalcError
+
+    e = CostcalcError("unknown key 'k\x1b[2J\x00\ud800\u202e'", file="f\x07.yaml", line=3)
+    assert str(e) == "f\\x07.yaml:3: unknown key 'k\\x1b[2J\\x00\\ud800\\u202e'"
+
+
+def test_control_characters_in_pyproject_paths_are_refused(tmp_path, monkeypatch):
+    (tmp_path / "pyproject.toml").write_text('[tool.costcalc]\nlock = "a\\u001b[2J.lock"\n')
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run("check")
+    assert code == 2 and err == ("costcalc: error: pyproject.toml: [tool.costcalc]: 'lock' holds a "
+                                 "control character (paths and globs are plain text)\n")
+
+
+def test_a_label_is_one_line(error):
+    assert error(C3 + 'layers:\n  - {relu: , label: "a\\nb"}\n') == \
+        "F:3:14: layer 'relu_1': 'label' must be one line of text"
+
+
 def test_spec_name_is_one_line(error):
     assert error('name: "a\\nb"\n' + C3 + "layers: [relu]\n") == "F:1:1: 'name' must be one line of text"
 

@@ -395,3 +395,83 @@ def test_the_property_catches_an_internal_error(monkeypatch):
     monkeypatch.setattr(costcalc.counting.graph.Graph, "infer", boom)
     with pytest.raises(AssertionError, match="exit 3"):
         check(TEXTS["naive.yaml"], ["analyze", SPEC, "-f", "json"])
+
+
+# -- seeds: the red team's findings of issue 20, each run through the same property ----------
+
+def _claim(extra):
+    return lambda t: t.replace("claims:\n", "claims:\n  - " + extra + "\n", 1)
+
+
+def _lock_key(new):
+    return lambda t: t.replace('"specs/classic/alexnet_2012.yaml": {', new + ": {", 1)
+
+
+LOCKED = ["check", "specs/googlenet.yaml", "specs/reduced.yaml", "-f", "json"]
+REDUCED_BUDGET = "specs/reduced.yaml:\n  total: {macs: 130M, params: 170K}\n"
+# (file edited, the edit, the command, the exit code it must give: None for any of 0, 1, 2)
+SEEDS = [
+    # 1. big numbers: exit 3 before
+    ("specs/googlenet.claims.yaml", _claim("{metric: macs, value: '1" + "0" * 400 + "'}"),
+     ["check", "specs/googlenet.yaml"], 2),
+    ("specs/googlenet.claims.yaml", _claim("{metric: macs, value: '1" + "0" * 400 + "'}"),
+     ["table", "specs/googlenet.yaml"], 2),
+    ("costcalc.lock", lambda t: t.replace('"macs": ', '"macs": ' + "9" * 5000, 1), LOCKED, 2),
+    ("costcalc-budgets.yaml", lambda t: t.replace(REDUCED_BUDGET, REDUCED_BUDGET.replace("130M", "'1e3000000'")),
+     LOCKED, 2),
+    ("costcalc-budgets.yaml", lambda t: t, ["analyze", "specs/reduced.yaml", "--batch", "9" * 400], 2),
+    # 2. bad lock text: exit 3 before (lock --update after writing)
+    ("costcalc.lock", lambda t: "[" * 100_000 + "]" * 100_000, LOCKED, 2),
+    ("costcalc.lock", _lock_key('"x\\ud800.yaml"'), ["check"], 2),
+    ("costcalc.lock", _lock_key('"x\\ud800.yaml"'), ["lock", "--update"], 2),
+    # 3. hangs before
+    ("costcalc-budgets.yaml", lambda t: t.replace(REDUCED_BUDGET, REDUCED_BUDGET.replace("130M", "'1e300000000'")),
+     LOCKED, 2),
+    ("specs/googlenet.claims.yaml", _claim("{metric: macs, value: 1M, tolerance: 1e300000000}"),
+     ["check", "specs/googlenet.yaml"], 2),
+    ("costcalc-budgets.yaml", lambda t: t, LOCKED + ["--tolerance", "1e300000000"], 2),
+    ("costcalc-budgets.yaml", lambda t: t, LOCKED + ["--tolerance", "1e300000000%"], 2),
+    ("pyproject.toml", lambda t: t.replace('lock = "costcalc.lock"', 'lock = "costcalc.lock"\nlock-tolerance = "1e300000000"'),
+     LOCKED, 2),
+    ("costcalc-budgets.yaml", lambda t: t.replace('"inception_4*"', '"' + "*" * 40 + 'x"'), LOCKED, 1),  # names nothing
+    # 4. terminal escapes in names and labels (printed raw before)
+    ("specs/googlenet.claims.yaml", _claim('{metric: macs, value: 1M, source: "\\e[2J", note: "\\0"}'),
+     ["table", "specs/googlenet.yaml", "-f", "markdown"], 2),
+    ("specs/reduced.yaml", lambda t: t.replace("name: inception-reduced", 'name: "\\e[2J\\0"'),
+     ["analyze", "specs/reduced.yaml", "-f", "csv"], 2),
+    ("specs/reduced.yaml", lambda t: t.replace("label: inception (3a)", 'label: "\\e]0;owned\\a"'),
+     ["table", "specs/reduced.yaml", "-f", "markdown"], 2),
+    ("costcalc.lock", _lock_key('"specs/\\u001b[2J.yaml"'), ["check"], 2),
+    # 6. paths outside the project, '*' taking the lock, version true, duplicate keys
+    ("costcalc.lock", _lock_key('"../outside.yaml"'), ["check"], 2),
+    ("costcalc-budgets.yaml", lambda t: t + "'*':\n  total: {macs: 10G}\n", ["check"], 1),  # no spec there
+    ("costcalc.lock", lambda t: t.replace('"costcalc-lock": 1', '"costcalc-lock": true'), LOCKED, 2),
+    ("costcalc.lock", lambda t: t.replace('"costcalc-lock": 1,', '"costcalc-lock": 1, "costcalc-lock": 1,'), LOCKED, 2),
+]
+
+
+@pytest.mark.parametrize("target, edit, args, want", SEEDS)
+def test_fuzz_seeds_of_issue_20(target, edit, args, want, monkeypatch):
+    """Each finding of issue 20 (big numbers, bad lock text, hangs, escapes, paths outside the
+    project) as a seed: exit 0, 1 or 2 with one clean line, no raw control character in any
+    output, and a failed run leaves every file as it was."""
+    monkeypatch.setattr(f"{__name__}.event", lambda *a: None)  # hypothesis statistics: none here
+    originals = dict(ORIGINALS, **{"pyproject.toml": (ROOT / "pyproject.toml").read_text(),
+                                   "specs/reduced.yaml": TEXTS["reduced.yaml"]})
+    for name, text in originals.items():
+        Path(PROJECT, name).write_text(text)
+    Path(_DIR, "outside.yaml").write_text("secret: hunter2\n")
+    text = edit(originals[target])
+    assert text != originals[target] or "--batch" in args or "--tolerance" in args
+    try:
+        code = check(text, args, path=os.path.join(PROJECT, target), cwd=PROJECT)
+        assert want is None or code == want, code
+        _, out, err = run(args, PROJECT)
+        assert "secret" not in err + out and "hunter2" not in err + out  # outside.yaml unread
+        raw = [c for c in out + err if not c.isprintable() and c not in "\n\t"]
+        assert not raw, raw
+        if code != 0:
+            assert {n: Path(PROJECT, n).read_text() for n in originals} == dict(originals, **{target: text})
+    finally:
+        for name, text in originals.items():
+            Path(PROJECT, name).write_text(text)

@@ -22,6 +22,7 @@ from costcalc.errors import CostcalcError, did_you_mean
 from costcalc.expectations.rules import METRICS, Expectation
 from costcalc.spec.yamlio import load_yaml_file, pos_of
 from costcalc.expectations.project import canon, expand_globs
+from costcalc.spec.schema import is_spec_file
 from costcalc.units import parse_quantity
 
 LIMIT_KEYS = ("max", "min")
@@ -116,7 +117,8 @@ class BudgetsFile:
             if not isinstance(pattern, str) or not pattern.strip():
                 raise _err(f"a budgets file maps spec files (globs allowed) to budgets; "
                            f"{pattern!r} is not a file name", self.path, doc, pattern)
-            hits = [h for h in expand_globs([pattern], self.base) if h != self.path]
+            # spec files only: '*' must not take in the lock, pyproject.toml or claims files
+            hits = [h for h in expand_globs([pattern], self.base) if h != self.path and is_spec_file(h)]
             # parse once, even when nothing matches, so errors show whatever the specs are
             parsed = parse_section(section, spec="", file=self.path, source=self.path)
             self.entries.append((pattern, hits, parsed, pos_of(doc, pattern)))

@@ -31,6 +31,7 @@ from fractions import Fraction
 from costcalc.errors import CostcalcError, did_you_mean
 from costcalc.expectations.rules import METRICS, Expectation, Outcome, evaluate, parse_written
 from costcalc.spec.yamlio import load_yaml_file, pos_of
+from costcalc.units import exact_number
 
 CLAIM_KEYS = ("scope", "metric", "value", "k", "tolerance", "source", "note", "informational", "ratio",
               "rule")
@@ -230,11 +231,12 @@ class _Reader:
             if isinstance(value, bool):
                 raise ValueError
             if isinstance(value, str) and value.strip().endswith("%"):
-                t = Fraction(value.strip()[:-1]) / 100
+                t = exact_number(value.strip()[:-1]) / 100
             else:
-                t = Fraction(str(value))
-        except (ValueError, ZeroDivisionError):
-            raise self.err(f"'tolerance' is a relative figure such as 0.05 or '5%', not {value!r}",
+                t = exact_number(str(value))
+        except (ValueError, ZeroDivisionError) as exc:
+            why = f" ({exc})" if str(exc) and not isinstance(exc, ZeroDivisionError) else ""
+            raise self.err(f"'tolerance' is a relative figure such as 0.05 or '5%', not {value!r}{why}",
                            file, item, "tolerance") from None
         if t < 0:
             raise self.err(f"'tolerance' must be 0 or more, not {value!r}", file, item, "tolerance")

@@ -96,7 +96,7 @@ def _context(spec_args, project: Project, *, need_lock: bool) -> Context:
     budgets = BudgetsFile(project.budgets) if project.budgets else None
     lock = None
     if project.lock.exists():
-        lock = lockfile.read_lock(project.lock)
+        lock = lockfile.read_lock(project.lock, project.root)
     elif project.lock_given and need_lock:
         raise CostcalcError("no such lock file; create it with `costcalc lock`", file=canon(project.lock))
     if spec_args:
@@ -227,4 +227,5 @@ def run_lock(spec_args=(), *, lock=None, update=False) -> dict:
     ctx = _context(spec_args, project, need_lock=False)
     if not ctx.specs:
         raise CostcalcError("no specs to lock: name SPEC files, or list them in [tool.costcalc] specs")
-    return lockfile.update(project.lock, {s: ctx.results(s) for s in ctx.specs}, update=update)
+    return lockfile.update(project.lock, {s: ctx.results(s) for s in ctx.specs}, update=update,
+                           root=project.root)

@@ -26,16 +26,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 from costcalc.counting import metrics
-from costcalc.atomic import write_text_atomic
-from costcalc.errors import CostcalcError
+from costcalc.atomic import exclusive, remove_stale_temps, write_text_atomic
+from costcalc.errors import CostcalcError, unprintable
 from costcalc.expectations.rules import Expectation
 from costcalc.spec.yamlio import read_text
 from costcalc.expectations.project import canon
+from costcalc.units import MAX_FIGURE_CHARS
 
 FORMAT_KEY = "costcalc-lock"
 FORMAT_VERSION = 1
@@ -114,20 +117,32 @@ def _corrupt(path, message, **pos):
                          "with `costcalc lock --update`", file=path, **pos)
 
 
-def read_lock(path) -> Lock:
-    """A Lock from a file; any damage, or another format version, is a CostcalcError."""
+def read_lock(path, root=None) -> Lock:
+    """A Lock from a file; any damage, or another format version, is a CostcalcError. With
+    ``root`` (the project's directory), a spec path that leads outside it is one too: check
+    would read, and show in its errors, whatever file the lock names."""
     name = canon(path)
     text = read_text(str(path), what="lock")
     if not text.strip():
         raise _corrupt(name, "the file is empty")
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_int=_whole, object_pairs_hook=_unique)
+    except _Duplicate as exc:
+        raise _corrupt(name, f"the key {_shown(exc.args[0])} is given twice in one mapping") from None
+    except RecursionError:  # the lock is 5 levels deep; JSON's reader recurses per level
+        raise _corrupt(name, "JSON nested too deep") from None
     except json.JSONDecodeError as exc:
         raise _corrupt(name, f"JSON: {exc.msg}", line=exc.lineno, column=exc.colno) from None
+    except _TooLong as exc:  # locate the number: the JSON reader gives no position
+        at = re.search(rf"\d{{{MAX_FIGURE_CHARS + 1},}}", text)
+        line = text.count("\n", 0, at.start()) + 1 if at else None
+        column = at.start() - text.rfind("\n", 0, at.start()) if at else None
+        raise _corrupt(name, f"a number of {exc.args[0]:,} digits; the limit is {MAX_FIGURE_CHARS}",
+                       line=line, column=column) from None
     if not isinstance(doc, dict) or FORMAT_KEY not in doc:
         raise CostcalcError(f"not a costcalc lock (no '{FORMAT_KEY}' format version)", file=name)
     version = doc[FORMAT_KEY]
-    if version != FORMAT_VERSION:
+    if isinstance(version, bool) or version != FORMAT_VERSION:  # true == 1 in Python
         newer = isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION
         raise CostcalcError(
             f"lock format version {version!r} is {'newer than' if newer else 'not'} the version this "
@@ -144,20 +159,71 @@ def read_lock(path) -> Lock:
     base = Path(path).resolve().parent
     out = {}
     for rel, entry in specs.items():
-        where = f"spec '{rel}'"
+        where = f"spec {_shown(rel)}"
+        _text(name, "a spec path", rel)
+        spec = os.path.normpath(os.path.join(base, rel))
+        if root is not None and not _inside(spec, root):
+            raise CostcalcError(f"{where} is outside the project ({Path(root).as_posix()}); a lock names only "
+                                "spec files inside it", file=name)
         if not isinstance(entry, dict) or not isinstance(entry.get("total"), dict):
             raise _corrupt(name, f"{where} has no 'total'")
         if not isinstance(entry.get("name"), str):  # lock --update writes it back
             raise _corrupt(name, f"{where} has no 'name' (the model's name, as text)")
+        _text(name, f"{where}: the name", entry["name"])
         _figures(name, f"{where} total", entry["total"], metrics)
         for section in SECTIONS:
             group = entry.get(section)
             if not isinstance(group, dict):
                 raise _corrupt(name, f"{where}: '{section}' must be a mapping of path to figures")
             for p, figures in group.items():
+                _text(name, f"{where}: a {section[:-1]} path", p)
                 _figures(name, f"{where} {section[:-1]} '{p}'", figures, metrics)
         out[canon(base / rel)] = entry
     return Lock(name, out, tuple(metrics))
+
+
+class _TooLong(Exception):
+    pass
+
+
+class _Duplicate(Exception):
+    pass
+
+
+def _unique(pairs) -> dict:
+    """A JSON object, refusing a key given twice (json keeps the last one, silently)."""
+    out = {}
+    for k, v in pairs:
+        if k in out:
+            raise _Duplicate(k)
+        out[k] = v
+    return out
+
+
+def _shown(text: str) -> str:
+    """A key as an error shows it: quoted, cut to 60 characters (CostcalcError escapes it)."""
+    return f"'{text[:60]}'" + ("..." if len(text) > 60 else "")
+
+
+def _text(name, what, text):
+    """Refuse control characters, lone surrogates and bidi overrides (JSON's \\u escapes write
+    them all): they
+    would reach the terminal in every report, or fail to print at all."""
+    if unprintable(text, breaks=False) is not None:
+        raise _corrupt(name, f"{what} {_shown(text)} holds a control character or a lone surrogate")
+
+
+def _inside(path: str, root) -> bool:
+    root = os.path.normpath(os.path.abspath(root))
+    return os.path.commonpath([root, os.path.abspath(path)]) == root
+
+
+def _whole(text: str) -> int:
+    """A JSON integer, bounded: Python refuses to read one of over 4,300 digits, and a lock
+    figure is a count, far shorter."""
+    if len(text.lstrip("-")) > MAX_FIGURE_CHARS:
+        raise _TooLong(len(text.lstrip("-")))
+    return int(text)
 
 
 def _figures(name, where, figures, metrics):
@@ -201,23 +267,28 @@ def write_lock(path, entries: dict) -> None:
     write_text_atomic(path, lock_text(entries, path), what="lock")
 
 
-def update(path, results: dict, *, update: bool) -> dict:
+def update(path, results: dict, *, update: bool, root=None) -> dict:
     """Write the lock at ``path`` with the entries of ``results`` (canonical spec → ModelResult).
 
     Without ``update`` an existing lock is an error. With it, the old lock is read first (a
     damaged or newer one is an error), entries of other specs are kept, and those whose spec
     file no longer exists are dropped. Returns what changed."""
-    exists = Path(path).exists()
-    if exists and not update:
-        raise CostcalcError("the lock already exists; use --update to rewrite it", file=canon(path))
-    old = read_lock(path).specs if exists else {}
-    entries = {s: e for s, e in old.items() if os.path.isfile(s)}
-    dropped = sorted(s for s in old if not os.path.isfile(s))
+    started = time.time()
     new = {s: entry_for(r) for s, r in results.items()}
-    changed = sorted(s for s in new if s in old and old[s] != new[s])
-    added = sorted(s for s in new if s not in old)
-    entries.update(new)
-    write_lock(path, entries)
+    # read, merge and write under one lock: another `lock --update` (of other specs) in between
+    # would otherwise be overwritten with the figures read before it
+    with exclusive(path):
+        exists = Path(path).exists()
+        if exists and not update:
+            raise CostcalcError("the lock already exists; use --update to rewrite it", file=canon(path))
+        old = read_lock(path, root).specs if exists else {}
+        entries = {s: e for s, e in old.items() if os.path.isfile(s)}
+        dropped = sorted(s for s in old if not os.path.isfile(s))
+        changed = sorted(s for s in new if s in old and old[s] != new[s])
+        added = sorted(s for s in new if s not in old)
+        entries.update(new)
+        write_lock(path, entries)
+        remove_stale_temps(path, started)  # left by a writer killed mid-write (kill -9)
     return {"lock": canon(path), "specs": sorted(entries), "added": added, "changed": changed,
             "dropped": dropped,
             "layers": sum(len(e["layers"]) for e in entries.values()),

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-from costcalc.errors import CostcalcError, did_you_mean
+from costcalc.errors import CostcalcError, did_you_mean, unprintable
+from costcalc.units import exact_number
 
 DEFAULT_BUDGETS = "costcalc-budgets.yaml"
 DEFAULT_LOCK = "costcalc.lock"
@@ -78,6 +79,10 @@ def _read_config(pyproject: Path) -> dict:
         if key not in CONFIG_KEYS:
             raise CostcalcError(f"[tool.costcalc]: unknown key '{key}'{did_you_mean(key, CONFIG_KEYS)}; "
                                 f"keys: {', '.join(CONFIG_KEYS)}", file=canon(pyproject))
+        values = config[key] if isinstance(config[key], list) else [config[key]]
+        if any(isinstance(v, str) and unprintable(v, breaks=False) is not None for v in values):
+            raise CostcalcError(f"[tool.costcalc]: '{key}' holds a control character (paths and "
+                                "globs are plain text)", file=canon(pyproject))
     return config
 
 
@@ -85,9 +90,11 @@ def parse_tolerance(text, where: str = "tolerance") -> Fraction:
     """'0' → 0, '0.5%' → 1/200, '0.01' → 1/100 (relative); never negative."""
     s = str(text).strip()
     try:
-        value = Fraction(s[:-1].strip()) / 100 if s.endswith("%") else Fraction(s)
-    except (ValueError, ZeroDivisionError):
-        raise CostcalcError(f"{where} '{text}' is not a relative tolerance such as 0, 0.5% or 0.01") from None
+        value = exact_number(s[:-1]) / 100 if s.endswith("%") else exact_number(s)
+    except (ValueError, ZeroDivisionError) as exc:
+        why = f" ({exc})" if str(exc) and not isinstance(exc, ZeroDivisionError) else ""
+        raise CostcalcError(f"{where} '{text}' is not a relative tolerance such as 0, 0.5% or 0.01"
+                            f"{why}") from None
     if value < 0:
         raise CostcalcError(f"{where} '{text}' is negative")
     return value

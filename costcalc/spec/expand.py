@@ -113,6 +113,8 @@ class Expansion:
             label = entry.get("label")
             if label is not None and not isinstance(label, str):
                 raise self.err("'label' must be text", pos_of(entry, "label"), path)
+            if label is not None and len(label.splitlines()) > 1:  # a row of every table
+                raise self.err("'label' must be one line of text", pos_of(entry, "label"), path)
             repeat = entry.get("repeat", 1)
             if isinstance(repeat, bool) or not isinstance(repeat, int) or not 0 <= repeat <= MAX_LAYERS:
                 raise self.err(f"'repeat' must be a whole number from 0 to {MAX_LAYERS:,}, not {repeat!r}",

@@ -10,7 +10,7 @@ import os
 
 import yaml
 
-from costcalc.errors import CostcalcError, describe
+from costcalc.errors import CostcalcError, describe, unprintable
 
 MAX_FILE_BYTES = 10 * 1024 * 1024  # 10 MiB: documented in the README's "Errors" section
 MAX_EXPANDED_NODES = 1_000_000  # nodes after alias expansion
@@ -166,6 +166,18 @@ def _construct_int(loader, node):
     return loader.construct_yaml_int(node)
 
 
+def _construct_str(loader, node):
+    """YAML's str, refusing control characters other than line breaks and tab, lone surrogates
+    and bidi overrides (YAML's escapes write them: "\\e[2J", "\\0", "\\ud800"): a name, label
+    or note holding one would reach the terminal raw in every report."""
+    text = loader.construct_scalar(node)
+    bad = unprintable(text)
+    if bad is not None:
+        raise CostcalcError(f"text holds the control character U+{ord(bad):04X}; names, labels and "
+                            "notes are plain text", line=_mark(node)[0], column=_mark(node)[1])
+    return text
+
+
 def _construct_seq(loader, node):
     out = Seq()
     out.pos = _mark(node)
@@ -177,6 +189,7 @@ def _construct_seq(loader, node):
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_Loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
 
 
 def _expanded_size(root) -> int:
