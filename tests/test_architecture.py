@@ -74,3 +74,29 @@ def test_data_flows_one_way(mod):
     allowed = set(LAYERS[: LAYERS.index(own) + 1]) | SHARED
     bad = sorted(d for d in imports()[mod] if layer(d) and layer(d) not in allowed)
     assert bad == [], f"{mod} imports a later layer: {bad}"
+
+
+def test_every_registry_keyed_by_kind_refuses_duplicates():
+    from costcalc import ops
+    from costcalc.counting.metrics import METRICS
+    from costcalc.crosscheck.builders import BUILDERS
+    from costcalc.paper.presentation import PRESENTATION
+
+    for registry, name in ((ops.REGISTRY, "conv"), (BUILDERS, "conv"), (PRESENTATION, "conv"),
+                           (METRICS, "macs")):
+        with pytest.raises(ValueError, match="registered twice"):
+            registry.add(name, object())
+
+
+def test_a_convention_overrides_one_kinds_rule_for_one_run():
+    import costcalc
+    from costcalc.counting import conventions
+
+    spec = {"input": [4, 6, 6], "layers": [{"conv": {"out": 2, "kernel": 3}}, "relu"]}
+    # conv 2*4*4 outputs * 4*9 = 1,152 MACs; the override counts relu as 1 per element: 32
+    elementwise = conventions.get("macs").override("relu", lambda a, ins, out, cost: cost.elementops)
+    r = costcalc.analyze(spec, convention=elementwise)
+    assert [l.ops for l in r.layers] == [1_152, 32]
+    assert [l.ops for l in costcalc.analyze(spec).layers] == [1_152, 0]  # the registry's own
+    with pytest.raises(Exception, match="unknown layer kind 'rleu'"):
+        conventions.get("macs").override("rleu", lambda *a: 0)
