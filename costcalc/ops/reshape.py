@@ -44,14 +44,19 @@ class Identity(LayerKind):
 
 
 MAX_OUTPUTS = 4096  # parts of one split or chunk
+SPLIT_AXIS = Axis(default=0, doc="the axis to split: a layout name or an index")
+
+
+def parts(x, k: int, sizes) -> Outputs:
+    """The shapes of ``x`` cut along axis ``k`` into parts of ``sizes``."""
+    return Outputs(tuple(x[:k]) + (n,) + tuple(x[k + 1:]) for n in sizes)
 
 
 @register
 class Split(LayerKind):
     name = "split"
     summary = "splits one axis into parts of the given sizes, read as NAME.0, NAME.1 ... (torch.split)"
-    args = {"sizes": PosIntList(doc="the size of each part, e.g. [64, 64]"),
-            "axis": Axis(default=0, doc="the axis to split: a layout name or an index")}
+    args = {"sizes": PosIntList(doc="the size of each part, e.g. [64, 64]"), "axis": SPLIT_AXIS}
 
     def shape(self, a, inputs):
         x = inputs[0]
@@ -59,15 +64,14 @@ class Split(LayerKind):
         if sum(a["sizes"]) != x[k]:
             raise ShapeError(f"split sizes {list(a['sizes'])} add up to {sum(a['sizes'])}, but "
                              f"axis {x.layout[k]} of the input {list(x)} has {x[k]}")
-        return Outputs(tuple(x[:k]) + (n,) + tuple(x[k + 1:]) for n in a["sizes"])
+        return parts(x, k, a["sizes"])
 
 
 @register
 class Chunk(LayerKind):
     name = "chunk"
     summary = "splits one axis into equal parts, read as NAME.0, NAME.1 ... (torch.chunk)"
-    args = {"chunks": PosInt(doc="how many parts; the axis must divide evenly"),
-            "axis": Axis(default=0, doc="the axis to split: a layout name or an index")}
+    args = {"chunks": PosInt(doc="how many parts; the axis must divide evenly"), "axis": SPLIT_AXIS}
 
     def shape(self, a, inputs):
         x = inputs[0]
@@ -77,5 +81,4 @@ class Chunk(LayerKind):
         if x[k] % a["chunks"]:
             raise ShapeError(f"chunk into {a['chunks']} needs axis {x.layout[k]} ({x[k]}) to "
                              "divide evenly (torch.chunk would give unequal parts)")
-        return Outputs(tuple(x[:k]) + (x[k] // a["chunks"],) + tuple(x[k + 1:])
-                       for _ in range(a["chunks"]))
+        return parts(x, k, [x[k] // a["chunks"]] * a["chunks"])
