@@ -37,7 +37,7 @@ ROW_KEYS = ("type", "patch_of")
 
 
 @dataclass
-class Row:
+class Table1Row:
     name: str  # the top-level entry: a layer name or a block-instance path
     type: str  # "convolution", "max pool", "inception"
     label: str  # display text: "inception (3a)", "dropout (40%)"
@@ -98,7 +98,7 @@ def build_table(result, outcomes=None) -> Table1:
                   {"params": t["params"], "weights": t["weights"], "macs": t["macs"]}, loose)
 
 
-def _row(graph, top, members) -> Row:
+def _row(graph, top, members) -> Table1Row:
     nodes = [n for n, _ in members]
     first = nodes[0]
     inst = graph.instances.get(top)
@@ -122,7 +122,7 @@ def _row(graph, top, members) -> Row:
         label = first.label or presentation.label(first.kind.name, first.args)
         patch = presentation.of(first.kind.name).patch(first.args)
     layers = [l for _, l in members]
-    return Row(name=top, type=rtype, label=label, patch=patch, output=tuple(layers[-1].output),
+    return Table1Row(name=top, type=rtype, label=label, patch=patch, output=tuple(layers[-1].output),
                depth=_depth(nodes), filters=filters, params=sum(l.params for l in layers),
                weights=sum(l.weights for l in layers), macs=sum(l.macs for l in layers),
                layers=[l.name for l in layers])

@@ -10,7 +10,7 @@ from costcalc.counting.results import ModelResult
 
 
 @dataclass
-class Row:
+class DisplayRow:
     name: str  # full path
     level: int  # nesting level, 0 at the top
     kind: str  # layer kind, or "block <name>" / "repeat"
@@ -26,12 +26,12 @@ def _kind_of(instance) -> str:
     return f"block {instance.block}" if instance.block else "repeat"
 
 
-def layer_rows(result: ModelResult, depth: int | None = None) -> list[Row]:
+def layer_rows(result: ModelResult, depth: int | None = None) -> list[DisplayRow]:
     """Rows in spec order. Block instances get a subtotal row after their layers; with
     ``depth`` N, anything nested deeper than N path components collapses into its block row."""
     instances = result.graph.instances
     scope_totals = result.scope_totals() if instances else {}
-    rows: list[Row] = []
+    rows: list[DisplayRow] = []
     open_scopes: list[str] = []  # innermost last
     last_output: dict[str, tuple] = {}
 
@@ -42,7 +42,7 @@ def layer_rows(result: ModelResult, depth: int | None = None) -> list[Row]:
             if depth is None or level < depth:
                 collapsed = depth is not None and level == depth - 1
                 totals = scope_totals[path]
-                rows.append(Row(path, level, _kind_of(instances[path]), last_output.get(path),
+                rows.append(DisplayRow(path, level, _kind_of(instances[path]), last_output.get(path),
                                 totals["params"], totals["ops"], totals["elementops"],
                                 totals["activations"], subtotal=not collapsed))
 
@@ -58,7 +58,7 @@ def layer_rows(result: ModelResult, depth: int | None = None) -> list[Row]:
             last_output[path] = layer.output
         level = layer.name.count("/")
         if depth is None or level < depth:
-            rows.append(Row(layer.name, level, layer.kind, layer.output, layer.params, layer.ops,
+            rows.append(DisplayRow(layer.name, level, layer.kind, layer.output, layer.params, layer.ops,
                             layer.elementops, layer.activations))
     close_until("")
     return rows
