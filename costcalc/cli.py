@@ -161,6 +161,24 @@ def compare(
 
 
 @app.command()
+def report(
+    specs: List[Path] = typer.Argument(..., help="spec files (YAML); with two or more, the compare view too",
+                                       show_default=False, metavar="SPEC"),
+    output: Path = typer.Option(..., "--output", "-o", help="the HTML file to write (atomically)"),
+    convention: ConventionName = ConventionOpt,
+    batch: Optional[int] = BatchOpt,
+    dtype: Optional[str] = DtypeOpt,
+):
+    """One self-contained HTML file (nothing fetched): exact totals, per-layer bar charts, the
+    layer graph, published claims and, with several specs, the compare view."""
+    from .report.html import write_report
+
+    results = _analyze_all(_spec_args(specs), convention, batch, dtype)
+    _warn(results)
+    print(write_report(results, output))
+
+
+@app.command()
 def kinds():
     """List the layer kinds a spec can use, with their arguments."""
     from . import kinds as registry

@@ -1,0 +1,224 @@
+"""The layer graph as inline SVG: a layered, top-to-bottom drawing with block instances as groups.
+
+No layout library: the spec already gives what a layered (Sugiyama-style) layout computes. The
+expansion is in topological order (``from:`` names only layers above), so each node's rank is one
+pass of longest path from the input; block instances are contiguous runs of that order, so each
+group is laid out on its own (recursively) and then placed as one box among its siblings; and
+spec order within a rank (branches as the author wrote them) stands in for crossing reduction.
+
+The drawing is capped at ``MAX_BOXES`` boxes: blocks start collapsed to one box and are opened
+outermost first while the cap allows, so a 10,000-layer spec draws a bounded picture.
+"""
+from __future__ import annotations
+
+from ..units import exact, human
+from .svg import esc
+from .text import shape_text
+
+MAX_BOXES = 400
+BOX_W, BOX_H = 150, 34
+GAP_X, GAP_Y = 14, 26
+PAD, HEAD = 10, 18
+INPUT = "input"
+
+
+class _View:
+    """What to draw: each scope's children in order, which groups are open, the edges."""
+
+    def __init__(self, result, max_boxes: int):
+        self.result = result
+        inst = result.instances
+        self.inst = inst
+        self.children: dict[str, list] = {"": [("layer", INPUT)]}
+        self.size: dict[str, int] = {}  # layers inside each instance
+        self.scope_of: dict[str, str] = {INPUT: ""}
+        self.layers = {l.name: l for l in result.layers}
+        for path in inst:
+            self.children[path] = []
+            self.size[path] = 0
+        seen = set()
+        for layer in result.layers:
+            chain, s = [], layer.scope
+            while s and s not in seen:
+                seen.add(s)
+                chain.append(s)
+                s = inst[s].parent
+            for sc in reversed(chain):
+                self.children[inst[sc].parent].append(("block", sc))
+            self.children[layer.scope].append(("layer", layer.name))
+            self.scope_of[layer.name] = layer.scope
+            s = layer.scope
+            while s:
+                self.size[s] += 1
+                s = inst[s].parent
+        self.opened = self._open(max_boxes)
+        self.hidden = 0  # top-level items beyond the cap, not drawn
+
+    def _open(self, max_boxes: int) -> set:
+        """Open groups outermost first while the number of drawn boxes stays within the cap."""
+        opened: set = set()
+        boxes = len(self.children[""])
+        queue = [p for kind, p in self.children[""] if kind == "block"]
+        for path in queue:  # grows as groups open: breadth first
+            n = len(self.children[path])
+            if boxes - 1 + n + 1 > max_boxes:  # the group's frame counts as a box
+                continue
+            opened.add(path)
+            boxes += n
+            queue.extend(p for kind, p in self.children[path] if kind == "block")
+        return opened
+
+    def chain(self, path: str) -> list:
+        """Scopes from the top down to the one holding ``path`` (a layer)."""
+        out, s = [], self.scope_of[path]
+        while s:
+            out.append(s)
+            s = self.inst[s].parent
+        return [""] + out[::-1]
+
+    def visible_child(self, scope: str, path: str) -> str | None:
+        """The child of ``scope`` (a layer path or an instance path) that contains ``path``."""
+        chain = self.chain(path)
+        if scope not in chain:
+            return None
+        i = chain.index(scope)
+        return chain[i + 1] if i + 1 < len(chain) else path
+
+
+def graph_svg(result, max_boxes: int = MAX_BOXES) -> tuple[str, dict]:
+    """(the SVG text, facts about what was drawn: boxes, groups, collapsed, hidden)."""
+    view = _View(result, max_boxes)
+    top = view.children[""]
+    if len(top) > max_boxes:
+        view.hidden = len(top) - max_boxes
+        view.children[""] = top[:max_boxes]
+    edges: dict[str, list] = {}  # scope -> [(source child, target child)]
+    inbound: dict[str, set] = {}  # scope -> children fed from outside the scope
+    for layer in result.layers:
+        for src in layer.inputs:
+            _route(view, src, layer.name, edges, inbound)
+    stats = {"boxes": 0, "groups": 0, "collapsed": 0, "hidden": view.hidden}
+    w, h, body = _scope(view, "", edges, inbound, stats)
+    svg = (f'<svg class="graph" width="{w + 2 * PAD}" height="{h + 2 * PAD}" '
+           f'viewBox="0 0 {w + 2 * PAD} {h + 2 * PAD}">'
+           '<defs><marker id="arrow" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="7" '
+           'markerHeight="7" orient="auto"><path d="M0,0 L8,4 L0,8 z" class="ah"/></marker></defs>'
+           f'<g transform="translate({PAD},{PAD})">{body}</g></svg>')
+    return svg, stats
+
+
+def _route(view, src, dst, edges, inbound):
+    """Record edge src → dst in the innermost open scope holding both ends, and mark the groups
+    it enters from outside (their children get a stub from the group's top)."""
+    a = view.chain(src) if src != INPUT else [""]
+    b = view.chain(dst)
+    common = ""
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        common = x
+    # the ends must be visible at `common`: every scope above it on both sides is open
+    for s in b[1:b.index(common) + 1]:
+        if s not in view.opened:
+            return  # inside a collapsed group: not drawn
+    s_child = view.visible_child(common, src) if src != INPUT else INPUT
+    d_child = view.visible_child(common, dst)
+    if s_child == d_child or s_child is None or d_child is None:
+        return
+    edges.setdefault(common, []).append((s_child, d_child))
+    scope = d_child
+    while scope in view.opened:  # entering open groups from outside: stubs down to the target
+        inner = view.visible_child(scope, dst)
+        inbound.setdefault(scope, set()).add(inner)
+        scope = inner
+
+
+def _scope(view, scope, edges, inbound, stats):
+    """Lay out one scope's children; returns (width, height, SVG body in local coordinates)."""
+    items = view.children[scope]
+    index = {path: i for i, (_, path) in enumerate(items)}
+    rank: dict[str, int] = {}
+    preds: dict[str, list] = {}
+    for s, d in edges.get(scope, []):
+        if s in index and d in index:
+            preds.setdefault(d, []).append(s)
+    sized = []
+    for kind, path in items:
+        rank[path] = max((rank[p] + 1 for p in preds.get(path, ()) if p in rank), default=0)
+        if kind == "block" and path in view.opened:
+            inner, h, body = _scope(view, path, edges, inbound, stats)
+            w, h = max(inner + 2 * PAD, BOX_W), h + 2 * PAD + HEAD
+            sized.append((path, kind, w, h, (inner, body)))
+            stats["groups"] += 1
+        else:
+            sized.append((path, kind, BOX_W, BOX_H, None))
+            stats["boxes"] += 1
+            stats["collapsed"] += kind == "block"
+    rows: dict[int, list] = {}
+    for entry in sized:
+        rows.setdefault(rank[entry[0]], []).append(entry)
+    width = max((sum(e[2] for e in r) + GAP_X * (len(r) - 1) for r in rows.values()), default=0)
+    pos: dict[str, tuple] = {}
+    parts: list[str] = []
+    y = 0
+    for r in sorted(rows):
+        row = rows[r]
+        x = (width - (sum(e[2] for e in row) + GAP_X * (len(row) - 1))) / 2
+        height = max(e[3] for e in row)
+        for path, kind, w, h, body in row:
+            pos[path] = (x, y, w, h)
+            parts.append(_box(view, path, kind, x, y, w, h, body))
+            x += w + GAP_X
+        y += height + GAP_Y
+    height = max(y - GAP_Y, 0)
+    edge_parts = []
+    for s, d in edges.get(scope, []):
+        if s in pos and d in pos:
+            sx, sy, sw, sh = pos[s]
+            dx, dy, dw, _ = pos[d]
+            edge_parts.append(_curve(sx + sw / 2, sy + sh, dx + dw / 2, dy))
+    for d in inbound.get(scope, ()):
+        if d in pos:
+            dx, dy, dw, _ = pos[d]
+            edge_parts.append(_curve(dx + dw / 2, -PAD, dx + dw / 2, dy))
+    return width, height, '<g class="edges">' + "".join(edge_parts) + "</g>" + "".join(parts)
+
+
+def _curve(x1, y1, x2, y2) -> str:
+    ym = (y1 + y2) / 2
+    return f'<path d="M{x1:g},{y1:g} C{x1:g},{ym:g} {x2:g},{ym:g} {x2:g},{y2:g}" marker-end="url(#arrow)"/>'
+
+
+def _box(view, path, kind, x, y, w, h, body) -> str:
+    short = path.rsplit("/", 1)[-1]
+    if kind == "layer" and path == INPUT:
+        r = view.result
+        title = f"input {shape_text(r.input)}, batch {r.batch}"
+        return (f'<g class="node input" transform="translate({x:g},{y:g})"><title>{esc(title)}</title>'
+                f'<rect width="{w}" height="{h}" rx="4"/><text x="{w / 2:g}" y="14">input</text>'
+                f'<text x="{w / 2:g}" y="27" class="sub">{esc(shape_text(r.input))}</text></g>')
+    if kind == "layer":
+        layer = view.layers[path]
+        title = (f"{path} · {layer.kind} · {shape_text(layer.output)}\n{view.result.convention.unit}: "
+                 f"{exact(layer.ops)}\nparams: {exact(layer.params)}\nactivations: {exact(layer.activations)}")
+        return (f'<g class="node k-{esc(layer.kind)}" transform="translate({x:g},{y:g})">'
+                f'<title>{esc(title)}</title><rect width="{w}" height="{h}" rx="4"/>'
+                f'<text x="{w / 2:g}" y="14">{esc(short)}</text>'
+                f'<text x="{w / 2:g}" y="27" class="sub">{esc(layer.kind)} {esc(shape_text(layer.output))}'
+                f'</text></g>')
+    inst = view.inst[path]
+    totals = view.result.scope_totals()[path]
+    what = f"block {inst.block}" if inst.block else "repeat"
+    title = (f"{path} · {what} · {view.size[path]:,} layers\n{view.result.convention.unit}: "
+             f"{exact(totals['ops'])}\nparams: {exact(totals['params'])}\n"
+             f"activations: {exact(totals['activations'])}")
+    if body is None:
+        return (f'<g class="node collapsed" transform="translate({x:g},{y:g})"><title>{esc(title)}'
+                f' (collapsed)</title><rect width="{w}" height="{h}" rx="4"/>'
+                f'<text x="{w / 2:g}" y="14">{esc(short)}</text>'
+                f'<text x="{w / 2:g}" y="27" class="sub">{esc(what)} · {view.size[path]:,} layers</text></g>')
+    return (f'<g class="group" transform="translate({x:g},{y:g})"><title>{esc(title)}</title>'
+            f'<rect width="{w:g}" height="{h:g}" rx="6"/>'
+            f'<text x="8" y="13" class="gname">{esc(short)} · {esc(what)} · {human(totals["ops"])} '
+            f'{esc(view.result.convention.unit)}</text>'
+            f'<g transform="translate({(w - body[0]) / 2:g},{HEAD + PAD})">{body[1]}</g></g>')
