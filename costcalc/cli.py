@@ -96,11 +96,15 @@ def analyze(
     depth: Optional[int] = typer.Option(None, "--depth", "-d", min=1,
                                         help="table and markdown: collapse blocks nested deeper than N path "
                                              "levels (json and csv always list every layer)"),
+    chart: bool = typer.Option(False, "--chart", help="table format: a per-layer bar chart of the ops "
+                                                       "figure, params and activations instead of the table"),
     convention: ConventionName = ConventionOpt,
     batch: Optional[int] = BatchOpt,
     dtype: Optional[str] = DtypeOpt,
 ):
     """Per-layer params, MACs, element ops and activations, with block subtotals and totals."""
+    if chart and format is not Format.table:
+        raise CostcalcError(f"--chart draws in the terminal; it does not combine with --format {format.value}")
     results = _analyze_all(_spec_args(specs), convention, batch, dtype)
     from .claims import claim_outcomes
 
@@ -121,6 +125,11 @@ def analyze(
 
         _warn(results)
         sys.stdout.write(analyze_markdown(results, depth, claims))
+    elif chart:
+        from .report.table import print_chart
+
+        print_chart(results, depth, claims=claims)
+        _warn(results)
     else:
         from .report.table import print_analyze
 
@@ -292,12 +301,19 @@ def check(
     top: int = typer.Option(10, "--top", min=1, help="layers to list in the change summary"),
     max_rows: int = typer.Option(50, "--max-rows", min=1,
                                  help="failures to list in table and markdown (json and junit list all)"),
+    html: Optional[Path] = typer.Option(None, "--html", metavar="FILE",
+                                        help="also write the HTML report of the checked specs (a CI artifact)"),
 ):
     from .check import run_check
     from .report.check import emit
 
     report = run_check(_spec_args(specs) or (), budget=budget, lock=lock, tolerance=tolerance)
     emit(report, format.value, output, top, max_rows, bool(os.environ.get("GITHUB_ACTIONS")))
+    if html is not None:
+        from .report.html import write_report
+
+        print(write_report(list(report.results.values()), html, check=report, compare_view=False),
+              file=sys.stderr)
     raise typer.Exit(report.exit_code)
 
 

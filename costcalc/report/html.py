@@ -181,13 +181,14 @@ def _check_section(report, max_rows) -> str:
     return "".join(parts)
 
 
-def write_report(results, output, check=None, max_rows=None) -> str:
-    """Render and write the report atomically; returns the line to print."""
+def write_report(results, output, check=None, max_rows=None, compare_view=True) -> str:
+    """Render and write the report atomically; returns the line to print. With several results
+    (and ``compare_view``), the compare view comes first."""
     from ..atomic import write_text_atomic
     from ..claims import claim_outcomes
 
     compare_data = None
-    if len(results) > 1:
+    if compare_view and len(results) > 1:
         from ..compare import compare
 
         compare_data = compare(results)

@@ -157,20 +157,11 @@ def _scope(view, scope, edges, inbound, stats):
     rows: dict[int, list] = {}
     for entry in sized:
         rows.setdefault(rank[entry[0]], []).append(entry)
-    width = max((sum(e[2] for e in r) + GAP_X * (len(r) - 1) for r in rows.values()), default=0)
-    pos: dict[str, tuple] = {}
-    parts: list[str] = []
-    y = 0
-    for r in sorted(rows):
-        row = rows[r]
-        x = (width - (sum(e[2] for e in row) + GAP_X * (len(row) - 1))) / 2
-        height = max(e[3] for e in row)
-        for path, kind, w, h, body in row:
-            pos[path] = (x, y, w, h)
-            parts.append(_box(view, path, kind, x, y, w, h, body))
-            x += w + GAP_X
-        y += height + GAP_Y
-    height = max(y - GAP_Y, 0)
+    pos = _place(rows, preds)
+    parts = [_box(view, path, kind, *pos[path], body) for row in rows.values()
+             for path, kind, w, h, body in row]
+    width = max((x + w for x, _, w, _ in pos.values()), default=0)
+    height = max((y + h for _, y, _, h in pos.values()), default=0)
     edge_parts = []
     for s, d in edges.get(scope, []):
         if s in pos and d in pos:
@@ -182,6 +173,36 @@ def _scope(view, scope, edges, inbound, stats):
             dx, dy, dw, _ = pos[d]
             edge_parts.append(_curve(dx + dw / 2, -PAD, dx + dw / 2, dy))
     return width, height, '<g class="edges">' + "".join(edge_parts) + "</g>" + "".join(parts)
+
+
+def _place(rows: dict, preds: dict) -> dict:
+    """x, y, w, h of every child: rank by rank, each node under the mean centre of its
+    predecessors (the barycentre heuristic), kept in that order without overlaps."""
+    pos: dict[str, tuple] = {}
+    y = 0
+    for r in sorted(rows):
+        row = rows[r]
+        want = []
+        for i, (path, _, w, h, _) in enumerate(row):
+            centres = [pos[p][0] + pos[p][2] / 2 for p in preds.get(path, ()) if p in pos]
+            want.append((sum(centres) / len(centres) if centres else None, i))
+        # nodes without a predecessor in the scope keep their place after the ones before them
+        last = 0.0
+        keyed = []
+        for c, i in want:
+            last = c if c is not None else last
+            keyed.append((last, i))
+        right = None
+        for c, i in sorted(keyed):
+            path, _, w, h, _ = row[i]
+            x = c - w / 2 if want[i][0] is not None else (right + GAP_X if right is not None else 0)
+            if right is not None:
+                x = max(x, right + GAP_X)
+            pos[path] = (x, y, w, h)
+            right = x + w
+        y += max(e[3] for e in row) + GAP_Y
+    left = min((x for x, _, _, _ in pos.values()), default=0)
+    return {p: (x - left, y, w, h) for p, (x, y, w, h) in pos.items()}
 
 
 def _curve(x1, y1, x2, y2) -> str:
