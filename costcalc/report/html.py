@@ -115,7 +115,7 @@ def _model_section(i, r, outcomes) -> str:
             "instances and repeat groups")
     totals = "".join(f"<li>{_bold_figure(line)}</li>" for line in summary_lines(r))
     warnings = "".join(f"<li>{esc(w)}</li>" for w in r.warnings)
-    graph, stats = graph_svg(r)
+    graph, stats = graph_svg(r, uid=sid)
     graph_note = (f"{stats['boxes']:,} boxes and {stats['groups']:,} open groups drawn")
     if stats["collapsed"]:
         graph_note += (f"; {stats['collapsed']:,} block instances drawn collapsed, as one box (the "

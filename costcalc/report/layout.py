@@ -53,6 +53,7 @@ class _View:
                 s = inst[s].parent
         self.opened = self._open(max_boxes)
         self.hidden = 0  # top-level items beyond the cap, not drawn
+        self.marker = "arrow"  # the arrowhead's id
 
     def _open(self, max_boxes: int) -> set:
         """Open groups outermost first while the number of drawn boxes stays within the cap."""
@@ -85,14 +86,16 @@ class _View:
         return chain[i + 1] if i + 1 < len(chain) else path
 
 
-def graph_svg(result, max_boxes: int = MAX_BOXES) -> tuple[str, dict]:
-    """(the SVG text, facts about what was drawn: boxes, groups, collapsed, hidden)."""
+def graph_svg(result, max_boxes: int = MAX_BOXES, uid: str = "g") -> tuple[str, dict]:
+    """(the SVG text, facts about what was drawn: boxes, groups, collapsed, hidden). ``uid``
+    makes the SVG's ids unique in a page of several graphs."""
     view = _View(result, max_boxes)
+    view.marker = f"{uid}-arrow"
     top = view.children[""]
     if len(top) > max_boxes:
         view.hidden = len(top) - max_boxes
         view.children[""] = top[:max_boxes]
-    edges: dict[str, list] = {}  # scope -> [(source child, target child)]
+    edges: dict[str, dict] = {}  # scope -> {(source child, target child): None}
     inbound: dict[str, set] = {}  # scope -> children fed from outside the scope
     for layer in result.layers:
         for src in layer.inputs:
@@ -101,7 +104,7 @@ def graph_svg(result, max_boxes: int = MAX_BOXES) -> tuple[str, dict]:
     w, h, body = _scope(view, "", edges, inbound, stats)
     svg = (f'<svg class="graph" width="{w + 2 * PAD}" height="{h + 2 * PAD}" '
            f'viewBox="0 0 {w + 2 * PAD} {h + 2 * PAD}">'
-           '<defs><marker id="arrow" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="7" '
+           f'<defs><marker id="{view.marker}" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="7" '
            'markerHeight="7" orient="auto"><path d="M0,0 L8,4 L0,8 z" class="ah"/></marker></defs>'
            f'<g transform="translate({PAD},{PAD})">{body}</g></svg>')
     return svg, stats
@@ -125,7 +128,7 @@ def _route(view, src, dst, edges, inbound):
     d_child = view.visible_child(common, dst)
     if s_child == d_child or s_child is None or d_child is None:
         return
-    edges.setdefault(common, []).append((s_child, d_child))
+    edges.setdefault(common, {})[s_child, d_child] = None  # a dict: ordered, each pair once
     scope = d_child
     while scope in view.opened:  # entering open groups from outside: stubs down to the target
         inner = view.visible_child(scope, dst)
@@ -167,11 +170,11 @@ def _scope(view, scope, edges, inbound, stats):
         if s in pos and d in pos:
             sx, sy, sw, sh = pos[s]
             dx, dy, dw, _ = pos[d]
-            edge_parts.append(_curve(sx + sw / 2, sy + sh, dx + dw / 2, dy))
+            edge_parts.append(_curve(view.marker, sx + sw / 2, sy + sh, dx + dw / 2, dy))
     for d in inbound.get(scope, ()):
         if d in pos:
             dx, dy, dw, _ = pos[d]
-            edge_parts.append(_curve(dx + dw / 2, -PAD, dx + dw / 2, dy))
+            edge_parts.append(_curve(view.marker, dx + dw / 2, -PAD, dx + dw / 2, dy))
     return width, height, '<g class="edges">' + "".join(edge_parts) + "</g>" + "".join(parts)
 
 
@@ -205,9 +208,9 @@ def _place(rows: dict, preds: dict) -> dict:
     return {p: (x - left, y, w, h) for p, (x, y, w, h) in pos.items()}
 
 
-def _curve(x1, y1, x2, y2) -> str:
+def _curve(marker, x1, y1, x2, y2) -> str:
     ym = (y1 + y2) / 2
-    return f'<path d="M{x1:g},{y1:g} C{x1:g},{ym:g} {x2:g},{ym:g} {x2:g},{y2:g}" marker-end="url(#arrow)"/>'
+    return f'<path d="M{x1:g},{y1:g} C{x1:g},{ym:g} {x2:g},{ym:g} {x2:g},{y2:g}" marker-end="url(#{marker})"/>'
 
 
 def _box(view, path, kind, x, y, w, h, body) -> str:
