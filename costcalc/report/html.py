@@ -30,7 +30,8 @@ svg.rows{display:block}svg text{font-size:11px;fill:#1d2330}text.colh{font-weigh
 text.bname{font-weight:700}text.fig{fill:#555}rect.hit{fill:transparent}g:hover>rect.hit{fill:#eef3fb}
 rect.ops{fill:#3b6fb6}rect.params{fill:#d08a2e}rect.acts{fill:#4a9a5b}rect.sub{opacity:.45}
 details.blk>summary{list-style:none;cursor:pointer;display:block}details.blk>summary::-webkit-details-marker{display:none}
-details.blk>summary svg text.bname::before{content:""}details.blk[open]>summary{background:#f6f8fc}
+details.blk[open]>summary{background:#f6f8fc}details.blk[open]>summary .shut,details.blk:not([open])>summary .open{display:none}
+text.bname tspan{fill:#33476b}
 rect.m0{fill:#3b6fb6}rect.m1{fill:#d0552e}rect.m2{fill:#4a9a5b}rect.m3{fill:#8b5cb8}rect.m4{fill:#c9a227}rect.m5{fill:#2aa3a3}
 .legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:12px;height:10px;margin-right:4px}
 .graphbox{overflow:auto;max-height:85vh;border:1px solid #e3e8f0}
@@ -132,7 +133,7 @@ def _model_section(i, r, outcomes) -> str:
             f'<button data-toggle="close" data-for="{sid}-chart">collapse all</button>'
             f'<div class="chart" id="{sid}-chart">{layer_chart(r)}</div>'
             f"<h3>Published claims</h3>{_claims(outcomes)}"
-            f'<h3>Graph</h3><p class="note">{esc(graph_note)}; block instances are the dashed '
+            f'<h3 id="{sid}-graph">Graph</h3><p class="note">{esc(graph_note)}; block instances are the dashed '
             f'groups.</p><div class="graphbox">{graph}</div></section>')
 
 

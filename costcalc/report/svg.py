@@ -54,7 +54,8 @@ def _row(y: int, row, scales, unit: str, block: bool) -> str:
              f'{esc(figures)}</title>'
              f'<rect class="hit" width="{chart_width(len(METRICS))}" height="{ROW}"/>'
              f'<text x="{4 + INDENT * row.level}" y="13" class="{"bname" if block else "lname"}">'
-             f'{esc(short)}</text>']
+             + ('<tspan class="shut">▸ </tspan><tspan class="open">▾ </tspan>' if block else "")
+             + f'{esc(short)}</text>']
     for i, (css, attr, _) in enumerate(METRICS):
         x = NAME_W + i * COL_W
         value = getattr(row, attr)
