@@ -125,15 +125,10 @@ def analyze(
 
         _warn(results)
         sys.stdout.write(analyze_markdown(results, depth, claims))
-    elif chart:
-        from .report.table import print_chart
-
-        print_chart(results, depth, claims=claims)
-        _warn(results)
     else:
         from .report.table import print_analyze
 
-        print_analyze(results, depth, claims=claims)
+        print_analyze(results, depth, claims=claims, chart=chart)
         _warn(results)
 
 

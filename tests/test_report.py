@@ -198,3 +198,10 @@ def test_analyze_chart_draws_a_bar_per_row():
 def test_analyze_chart_needs_the_table_format():
     r = run_cli("analyze", SPECS / "reduced.yaml", "--chart", "--format", "json")
     assert r.returncode == 2 and r.stderr.count("costcalc: error:") == 1 and "--chart" in r.stderr
+
+
+def test_report_unwritable_output_is_one_line(tmp_path):
+    out = tmp_path / "no" / "such" / "dir" / "r.html"
+    r = run_cli("report", SPECS / "reduced.yaml", "-o", out)
+    assert r.returncode == 2 and r.stderr.count("costcalc: error:") == 1 and "cannot write report" in r.stderr
+    assert "Traceback" not in r.stderr

@@ -44,13 +44,14 @@ def analyze_table(result, depth=None) -> Table:
     return table
 
 
-def print_analyze(results, depth=None, out: Console | None = None, claims=None):
-    """``claims``: a list of claim Outcomes per result, shown below its totals."""
+def print_analyze(results, depth=None, out: Console | None = None, claims=None, chart: bool = False):
+    """``claims``: a list of claim Outcomes per result, shown below its totals; ``chart``: bars
+    (chart_table) instead of the table."""
     out = out or console()
     for i, r in enumerate(results):
         if i:
             out.print()
-        out.print(analyze_table(r, depth))
+        out.print((chart_table if chart else analyze_table)(r, depth))
         for line in summary_lines(r):
             out.print(line)
         if claims and claims[i]:
@@ -82,19 +83,6 @@ def chart_table(result, depth=None) -> Table:
             cells += [Bar(scale, 0, value, width=CHART_BAR), human(value)]
         table.add_row(*cells, style="bold" if row.subtotal else None)
     return table
-
-
-def print_chart(results, depth=None, out: Console | None = None, claims=None):
-    out = out or console()
-    for i, r in enumerate(results):
-        if i:
-            out.print()
-        out.print(chart_table(r, depth))
-        for line in summary_lines(r):
-            out.print(line)
-        if claims and claims[i]:
-            out.print()
-            print_claims(claims[i], out)
 
 
 def print_compare(cmp, out: Console | None = None):
