@@ -150,7 +150,8 @@ def _scope(view, scope, edges, inbound, stats):
         rank[path] = max((rank[p] + 1 for p in preds.get(path, ()) if p in rank), default=0)
         if kind == "block" and path in view.opened:
             inner, h, body = _scope(view, path, edges, inbound, stats)
-            w, h = max(inner + 2 * PAD, BOX_W), h + 2 * PAD + HEAD
+            w = max(inner + 2 * PAD, BOX_W, 16 + CHAR_W * len(_group_label(view, path)))
+            h += 2 * PAD + HEAD
             sized.append((path, kind, w, h, (inner, body)))
             stats["groups"] += 1
         else:
@@ -160,22 +161,61 @@ def _scope(view, scope, edges, inbound, stats):
     rows: dict[int, list] = {}
     for entry in sized:
         rows.setdefault(rank[entry[0]], []).append(entry)
+    # edges that enter the group from its top edge, to a child below the first rank, are routed
+    # like the others: TOP stands for the group's input, one rank above its first
+    routes = _dummies(list(edges.get(scope, ())) + [(TOP, d) for d in inbound.get(scope, ())],
+                      {**rank, TOP: -1}, rows, preds)
     pos = _place(rows, preds)
     parts = [_box(view, path, kind, *pos[path], body) for row in rows.values()
-             for path, kind, w, h, body in row]
+             for path, kind, w, h, body in row if kind != "dummy"]
     width = max((x + w for x, _, w, _ in pos.values()), default=0)
     height = max((y + h for _, y, _, h in pos.values()), default=0)
+    row_h = {r: max(e[3] for e in row) for r, row in rows.items()}
     edge_parts = []
-    for s, d in edges.get(scope, []):
+    for s, d in edges.get(scope, ()):
         if s in pos and d in pos:
             sx, sy, sw, sh = pos[s]
             dx, dy, dw, _ = pos[d]
-            edge_parts.append(_curve(view.marker, sx + sw / 2, sy + sh, dx + dw / 2, dy))
+            points = [(sx + sw / 2, sy + sh)]
+            for dummy in routes.get((s, d), ()):  # straight down through each rank it crosses
+                x, y, _, _ = pos[dummy]
+                points += [(x, y), (x, y + row_h[dummy[3]])]
+            edge_parts.append(_curve(view.marker, points + [(dx + dw / 2, dy)]))
     for d in inbound.get(scope, ()):
         if d in pos:
             dx, dy, dw, _ = pos[d]
-            edge_parts.append(_curve(view.marker, dx + dw / 2, -PAD, dx + dw / 2, dy))
+            points = []
+            for dummy in routes.get((TOP, d), ()):
+                x, y, _, _ = pos[dummy]
+                points += [(x, y), (x, y + row_h[dummy[3]])]
+            start = points[0][0] if points else dx + dw / 2
+            edge_parts.append(_curve(view.marker, [(start, -PAD)] + points + [(dx + dw / 2, dy)]))
     return width, height, '<g class="edges">' + "".join(edge_parts) + "</g>" + "".join(parts)
+
+
+MAX_SPAN = 40  # an edge across more ranks than this is drawn as one curve, without dummies
+TOP = ("top",)  # a group's input, entering from its top edge
+CHAR_W = 6.6  # px per character of a group's bold 11px label (an estimate, for its width)
+
+
+def _dummies(edges, rank, rows, preds) -> dict:
+    """Sugiyama's dummy nodes: an edge that skips ranks gets a zero-width point in each rank it
+    crosses, placed like a node, so that it runs between boxes instead of through them.
+    Returns {(source, target): [dummy, ...]}; the dummies join ``rows`` and ``preds``."""
+    routes = {}
+    for s, d in edges:
+        if s not in rank or d not in rank or not 1 < rank[d] - rank[s] <= MAX_SPAN:
+            continue
+        chain, prev = [], s
+        for r in range(rank[s] + 1, rank[d]):
+            dummy = ("dummy", s, d, r)
+            rows[r].append((dummy, "dummy", 0, 0, None))
+            preds[dummy] = [prev]
+            chain.append(dummy)
+            prev = dummy
+        preds[d] = [p for p in preds.get(d, ()) if p != s] + [prev]
+        routes[s, d] = chain
+    return routes
 
 
 def _place(rows: dict, preds: dict) -> dict:
@@ -208,9 +248,18 @@ def _place(rows: dict, preds: dict) -> dict:
     return {p: (x - left, y, w, h) for p, (x, y, w, h) in pos.items()}
 
 
-def _curve(marker, x1, y1, x2, y2) -> str:
-    ym = (y1 + y2) / 2
-    return f'<path d="M{x1:g},{y1:g} C{x1:g},{ym:g} {x2:g},{ym:g} {x2:g},{y2:g}" marker-end="url(#{marker})"/>'
+def _curve(marker, points) -> str:
+    """A path through ``points``: an S-curve between ranks (from points[0] to [1], [2] to [3],
+    ...) and a straight line down through a rank ([1] to [2], ...), ending in an arrow."""
+    (x, y), d = points[0], [f"M{points[0][0]:g},{points[0][1]:g}"]
+    for i, (x2, y2) in enumerate(points[1:]):
+        if i % 2:
+            d.append(f"L{x2:g},{y2:g}")
+        else:
+            ym = (y + y2) / 2
+            d.append(f"C{x:g},{ym:g} {x2:g},{ym:g} {x2:g},{y2:g}")
+        x, y = x2, y2
+    return f'<path d="{" ".join(d)}" marker-end="url(#{marker})"/>'
 
 
 def _box(view, path, kind, x, y, w, h, body) -> str:
@@ -232,7 +281,7 @@ def _box(view, path, kind, x, y, w, h, body) -> str:
                 f'</text></g>')
     inst = view.inst[path]
     totals = view.result.scope_totals()[path]
-    what = f"block {inst.block}" if inst.block else "repeat"
+    what = _what(inst)
     title = (f"{path} · {what} · {view.size[path]:,} layers\n{view.result.convention.unit}: "
              f"{exact(totals['ops'])}\nparams: {exact(totals['params'])}\n"
              f"activations: {exact(totals['activations'])}")
@@ -243,6 +292,15 @@ def _box(view, path, kind, x, y, w, h, body) -> str:
                 f'<text x="{w / 2:g}" y="27" class="sub">{esc(what)} · {view.size[path]:,} layers</text></g>')
     return (f'<g class="group" transform="translate({x:g},{y:g})"><title>{esc(title)}</title>'
             f'<rect width="{w:g}" height="{h:g}" rx="6"/>'
-            f'<text x="8" y="13" class="gname">{esc(short)} · {esc(what)} · {human(totals["ops"])} '
-            f'{esc(view.result.convention.unit)}</text>'
+            f'<text x="8" y="13" class="gname">{esc(_group_label(view, path))}</text>'
             f'<g transform="translate({(w - body[0]) / 2:g},{HEAD + PAD})">{body[1]}</g></g>')
+
+
+def _what(inst) -> str:
+    return f"block {inst.block}" if inst.block else "repeat"
+
+
+def _group_label(view, path) -> str:
+    """An open group's heading: 'inception_3a · block inception · 128.0M MACs'."""
+    ops = view.result.scope_totals()[path]["ops"]
+    return f"{path.rsplit('/', 1)[-1]} · {_what(view.inst[path])} · {human(ops)} {view.result.convention.unit}"
