@@ -205,3 +205,24 @@ def test_report_unwritable_output_is_one_line(tmp_path):
     r = run_cli("report", SPECS / "reduced.yaml", "-o", out)
     assert r.returncode == 2 and r.stderr.count("costcalc: error:") == 1 and "cannot write report" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_report_graph_routes_long_edges_between_boxes():
+    """An edge that skips ranks runs straight down between the boxes of the ranks it crosses."""
+    from costcalc.report.layout import BOX_H, BOX_W
+
+    svg, _ = graph_svg(costcalc.analyze(str(SPECS / "reduced.yaml")))
+    inner = svg[svg.index('<g class="group"'):]  # inception_3a's children, in one coordinate system
+    # ranks in the block: b1 0, b1_relu 1; b2_reduce 0 ... b2_relu 3; b3 the same; b4_pool 0, b4 1,
+    # b4_relu 2; out 4. b1_relu -> out crosses ranks 2 and 3, b4_relu -> out rank 3: 3 straight runs
+    runs = re.findall(r"C[-\d.]+,[-\d.]+ [-\d.]+,[-\d.]+ ([-\d.]+),([-\d.]+) L([-\d.]+),([-\d.]+)", inner)
+    assert len(runs) == 3
+    boxes = [(float(x), float(y)) for x, y in
+             re.findall(r'<g class="node[^"]*" transform="translate\(([-\d.]+),([-\d.]+)\)">', inner)]
+    assert len(boxes) == 14
+    for x, y1, x2, y2 in runs:
+        x, y1, y2 = float(x), float(y1), float(y2)
+        assert float(x2) == x and y2 > y1
+        for bx, by in boxes:
+            if by < y2 and by + BOX_H > y1:  # a box in a rank the run crosses
+                assert not bx <= x <= bx + BOX_W
