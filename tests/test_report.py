@@ -107,6 +107,7 @@ def test_report_compare_view(tmp_path):
     # b2: 3x3 conv 192 -> 128 on 28x28 = 28*28*128*192*9 = 173,408,256; reduced: 96 -> 128 after
     # the 1x1 reduce, 28*28*128*96*9 = 86,704,128
     assert "inception-naive: MACs 173,408,256" in diff and "inception-reduced: MACs 86,704,128" in diff
+    assert "(MACs 2.00× less (−50.0%))" in diff  # 96 of 192 input channels: exactly half
     assert bars(diff, "dbar m0") == 2 * 4 and bars(diff, "dbar m1") == 2 * 4  # 2 columns x 4 paths
 
 

@@ -112,8 +112,8 @@ def _claims(outcomes) -> str:
 def _model_section(i, r, outcomes) -> str:
     sid = f"m{i}"
     meta = (f"{r.file or '(mapping)'} · input {shape_text(r.input)} · batch {r.batch} · {r.dtype} · "
-            f"{r.convention.name} convention · {len(r.layers):,} layers, {len(r.instances):,} block "
-            "instances and repeat groups")
+            f"{r.convention.name} convention · {_count(len(r.layers), 'layer')}, "
+            f"{_count(len(r.instances), 'block instance or repeat group', 'block instances and repeat groups')}")
     totals = "".join(f"<li>{_bold_figure(line)}</li>" for line in summary_lines(r))
     warnings = "".join(f"<li>{esc(w)}</li>" for w in r.warnings)
     graph, stats = graph_svg(r, uid=sid)
@@ -135,6 +135,10 @@ def _model_section(i, r, outcomes) -> str:
             f"<h3>Published claims</h3>{_claims(outcomes)}"
             f'<h3 id="{sid}-graph">Graph</h3><p class="note">{esc(graph_note)}; block instances are the dashed '
             f'groups.</p><div class="graphbox">{graph}</div></section>')
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n:,} {one if n == 1 else many or one + 's'}"
 
 
 def _bold_figure(line: str) -> str:

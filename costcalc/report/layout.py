@@ -3,8 +3,11 @@
 No layout library: the spec already gives what a layered (Sugiyama-style) layout computes. The
 expansion is in topological order (``from:`` names only layers above), so each node's rank is one
 pass of longest path from the input; block instances are contiguous runs of that order, so each
-group is laid out on its own (recursively) and then placed as one box among its siblings; and
-spec order within a rank (branches as the author wrote them) stands in for crossing reduction.
+group is laid out on its own (recursively) and then placed as one box among its siblings; spec
+order within a rank (branches as the author wrote them) stands in for crossing reduction; each
+node sits under the mean centre of its inputs (the barycentre rule), and an edge that skips
+ranks gets a dummy point in each rank it crosses, as in Sugiyama's method, so it runs between
+the boxes.
 
 The drawing is capped at ``MAX_BOXES`` boxes: blocks start collapsed to one box and are opened
 outermost first while the cap allows, so a 10,000-layer spec draws a bounded picture.
@@ -96,7 +99,7 @@ def graph_svg(result, max_boxes: int = MAX_BOXES, uid: str = "g") -> tuple[str, 
         view.hidden = len(top) - max_boxes
         view.children[""] = top[:max_boxes]
     edges: dict[str, dict] = {}  # scope -> {(source child, target child): None}
-    inbound: dict[str, set] = {}  # scope -> children fed from outside the scope
+    inbound: dict[str, dict] = {}  # scope -> {child fed from outside the scope: None}, in order
     for layer in result.layers:
         for src in layer.inputs:
             _route(view, src, layer.name, edges, inbound)
@@ -132,7 +135,7 @@ def _route(view, src, dst, edges, inbound):
     scope = d_child
     while scope in view.opened:  # entering open groups from outside: stubs down to the target
         inner = view.visible_child(scope, dst)
-        inbound.setdefault(scope, set()).add(inner)
+        inbound.setdefault(scope, {})[inner] = None
         scope = inner
 
 

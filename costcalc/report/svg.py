@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
+from ..compare import change_text
 from ..units import exact, human
 from .rows import layer_rows
 from .text import shape_text
@@ -144,9 +145,13 @@ def diff_chart(data: dict, limit: int = 2000) -> str:
              f'<svg class="rows diff" width="{width}" height="{row_h * len(rows)}">']
     for r, p in enumerate(rows):
         lines = []
-        for name, v in zip(models, p["values"]):
-            lines.append(f"{name}: " + ("not in this model" if v is None else
-                                        f"{unit} {exact(v['ops'])}, params {exact(v['params'])}"))
+        first = p["values"][0]
+        for i, (name, v) in enumerate(zip(models, p["values"])):
+            line = f"{name}: " + ("not in this model" if v is None else
+                                  f"{unit} {exact(v['ops'])}, params {exact(v['params'])}")
+            if i and v and first:
+                line += f" ({unit} {change_text(first['ops'], v['ops'])})"
+            lines.append(line)
         parts.append(f'<g transform="translate(0,{r * row_h})"><title>{esc(p["path"])}\n'
                      f'{esc(chr(10).join(lines))}</title>'
                      f'<rect class="hit" width="{width}" height="{row_h}"/>'
