@@ -160,3 +160,19 @@ def test_blank_screenshot_would_be_caught(tmp_path):
     page.write_text("<!DOCTYPE html><html><body></body></html>")
     variance, inked = grey_variance(tmp_path, page, size="200,150")
     assert variance == 0 and inked == 0
+
+
+def test_browser_renders_10000_layers(tmp_path):
+    """10,000 layers in 6,100 nested block instances (bench/specgen.py: 100 stages of 10 groups
+    of 5 units of conv + relu): the page loads, every layer has its bars, no error."""
+    from bench.specgen import nested_spec
+
+    spec, out = tmp_path / "nested.yaml", tmp_path / "nested.html"
+    spec.write_text(nested_spec(10_000))
+    r = run_cli("report", spec, "-o", out)
+    assert r.returncode == 0, r.stderr
+    page, err = dom(tmp_path, out)
+    assert 'data-ready="1"' in re.search(r"<html[^>]*>", page).group(0)
+    assert "data-errors" not in re.search(r"<html[^>]*>", page).group(0) and console_lines(err) == []
+    assert bars(page, "bar ops") == 10_000 and bars(page, "bar acts") == 10_000
+    assert bars(page, "sub ops") == 100 + 100 * 10 + 100 * 10 * 5  # 6,100 block subtotals
