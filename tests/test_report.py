@@ -64,7 +64,10 @@ def test_report_lists_every_top_level_layer_and_the_claims(googlenet_html):
                  "softmax"):
         assert f">{name}</text>" in googlenet_html
     # the paper's budget claim (§1: 1.5 billion multiply-adds) with its verdict
-    assert "≤ 1.5B" in googlenet_html and "over (informational)" in googlenet_html
+    assert "≤ 1.5B" in googlenet_html and '<td class="v-info">over (informational)</td>' in googlenet_html
+    # Table 1's conv2 weights, "112K" with K = 1024: 114,688 = 112 * 1024 exactly
+    assert re.search(r'<td>conv2</td><td>weights</td><td class="n">112K</td><td class="n">114,688</td>'
+                     r'<td class="v-pass">exact</td>', googlenet_html)
 
 
 def test_report_graph_draws_block_instances_as_groups():

@@ -80,9 +80,13 @@ def render_report(results, claims, compare_data=None, check=None, max_rows=None)
 
 
 def _table(header, rows, numeric=()) -> str:
+    """An HTML table; columns in ``numeric`` align right; a cell may be (text, css class)."""
+    def cell(i, c):
+        text, css = c if isinstance(c, tuple) else (c, "n" if i in numeric else "")
+        return f'<td class="{css}">{esc(text)}</td>' if css else f"<td>{esc(text)}</td>"
+
     head = "".join(f"<th>{esc(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f'<td class="n">{esc(c)}</td>' if i in numeric else f"<td>{esc(c)}</td>"
-                                    for i, c in enumerate(row)) + "</tr>" for row in rows)
+    body = "".join("<tr>" + "".join(cell(i, c) for i, c in enumerate(row)) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -95,17 +99,11 @@ def _verdict_class(o) -> str:
 def _claims(outcomes) -> str:
     if not outcomes:
         return '<p class="note">no published claims for this spec</p>'
-    rows = []
-    for o in outcomes:
-        cells = [scope_cell(o), o.expectation.metric, claimed_cell(o), computed_cell(o)]
-        rows.append("<tr>" + "".join((f'<td class="n">{esc(c)}</td>' if i > 1 else f"<td>{esc(c)}</td>")
-                                     for i, c in enumerate(cells))
-                    + f'<td class="{_verdict_class(o)}">{esc(verdict_cell(o))}</td>'
-                    + f"<td>{esc(why_cell(o))}</td></tr>")
-    head = "".join(f"<th>{h}</th>" for h in ("scope", "metric", "claimed", "computed", "verdict", "why"))
+    rows = [[scope_cell(o), o.expectation.metric, claimed_cell(o), computed_cell(o),
+             (verdict_cell(o), _verdict_class(o)), why_cell(o)] for o in outcomes]
     src = sources(outcomes)
-    return (f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-            f"<p>{esc(summary(outcomes))}</p>"
+    return (_table(["scope", "metric", "claimed", "computed", "verdict", "why"], rows, numeric=(2, 3))
+            + f"<p>{esc(summary(outcomes))}</p>"
             + (f'<p class="note">Sources: {esc("; ".join(src))}.</p>' if src else ""))
 
 
