@@ -1,6 +1,6 @@
 """The HTML report in a real browser: Debian's chromium, headless (.ci/run installs it).
 
-Each page is loaded from file:// with the network unused; the checks are: no script error and no
+Each page is loaded from file:// with no host name resolving (offline); the checks are: no script error and no
 console error (the report's first script records both on <html data-errors>, and chromium's
 own log is read too), one bar per layer in each chart of the rendered DOM, and a screenshot that
 is not blank (its pixels vary; the PNG is decoded here with zlib).
@@ -14,7 +14,7 @@ import zlib
 import pytest
 
 from conftest import SPECS, run_cli
-from costcalc.report.html import RECORDER
+from costcalc.report.html import RECORDER, SCRIPT
 from test_report import GOOGLENET_BLOCKS, GOOGLENET_LAYERS, bars
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -25,6 +25,7 @@ def chromium(tmp_path, url, *args):
     assert CHROMIUM, "chromium is not installed: apt-get install -y chromium (.ci/run does)"
     cmd = [CHROMIUM, "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run",
            "--disable-extensions", "--disable-background-networking", "--hide-scrollbars",
+           "--host-resolver-rules=MAP * ~NOTFOUND",  # offline: no host name resolves
            f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0", *args, url]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=180, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
@@ -112,6 +113,7 @@ def test_report_loads_without_errors(reports, tmp_path, name):
     page, err = dom(tmp_path, reports[name])
     html = re.search(r"<html[^>]*>", page).group(0)
     assert 'data-ready="1"' in html  # the last script ran
+    assert 'data-resources="0"' in html  # self-contained: nothing fetched
     assert "data-errors" not in html
     assert console_lines(err) == []
 
@@ -147,6 +149,17 @@ def test_errors_would_be_caught(tmp_path):
     html = re.search(r"<html[^>]*>", out).group(0)
     assert "data-errors" in html and "console: bad" in html and "error: " in html
     assert len(console_lines(err)) >= 1
+
+
+def test_a_fetch_would_be_caught(tmp_path):
+    """The probe can fail: a page that loads an image from the network (which cannot resolve
+    here) records the failed load and counts the resource."""
+    page = tmp_path / "fetching.html"
+    page.write_text(f"<!DOCTYPE html><html><head>{RECORDER}</head><body>"
+                    f'<img src="https://example.com/a.png">{SCRIPT}</body></html>')
+    out, _ = dom(tmp_path, page)
+    html = re.search(r"<html[^>]*>", out).group(0)
+    assert 'data-resources="1"' in html and "data-errors" in html
 
 
 def test_screenshot_is_not_blank(reports, tmp_path):

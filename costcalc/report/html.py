@@ -46,8 +46,10 @@ svg.graph .edges path{fill:none;stroke:#8894aa;stroke-width:1.1}svg.graph .ah{fi
 button{font:inherit;font-size:12px;margin:0 6px 6px 0}
 """
 
-#: first in <head>: errors and console.error calls are recorded on <html data-errors> (a headless
-#: browser's --dump-dom shows them); the last script sets data-ready
+#: first in <head>: errors (a failed load of an image or stylesheet too) and console.error calls
+#: are recorded on <html data-errors> (a headless browser's --dump-dom shows them); the last
+#: script sets, once the page has loaded, data-resources (how many resources it fetched: 0) and
+#: data-ready
 RECORDER = """<script>(function(){var d=document.documentElement;function rec(m){d.setAttribute('data-errors',(d.getAttribute('data-errors')||'')+m+';')}
 window.addEventListener('error',function(e){rec('error: '+(e.message||e.type))},true);
 var ce=console.error;console.error=function(){rec('console: '+Array.prototype.join.call(arguments,' '));return ce.apply(console,arguments)}})();</script>"""
@@ -55,7 +57,8 @@ var ce=console.error;console.error=function(){rec('console: '+Array.prototype.jo
 SCRIPT = """<script>(function(){document.querySelectorAll('button[data-toggle]').forEach(function(b){
 b.addEventListener('click',function(){var open=b.getAttribute('data-toggle')==='open';
 document.getElementById(b.getAttribute('data-for')).querySelectorAll('details.blk').forEach(function(d){d.open=open})})});
-document.documentElement.setAttribute('data-ready','1')})();</script>"""
+window.addEventListener('load',function(){var d=document.documentElement;
+d.setAttribute('data-resources',String(performance.getEntriesByType('resource').length));d.setAttribute('data-ready','1')})})();</script>"""
 
 
 def render_report(results, claims, compare_data=None, check=None, max_rows=None) -> str:
