@@ -168,7 +168,7 @@ def compare(
 def report(
     specs: List[Path] = typer.Argument(..., help="spec files (YAML); with two or more, the compare view too",
                                        show_default=False, metavar="SPEC"),
-    output: Path = typer.Option(..., "--output", "-o", help="the HTML file to write (atomically)"),
+    output: Path = typer.Option(..., "--output", "-o", metavar="FILE", help="the HTML file to write (atomically)"),
     convention: ConventionName = ConventionOpt,
     batch: Optional[int] = BatchOpt,
     dtype: Optional[str] = DtypeOpt,
