@@ -230,3 +230,13 @@ def test_report_graph_routes_long_edges_between_boxes():
         for bx, by in boxes:
             if by < y2 and by + BOX_H > y1:  # a box in a rank the run crosses
                 assert not bx <= x <= bx + BOX_W
+
+
+def test_report_long_names_are_cut_in_the_drawing_but_whole_in_the_hover_text():
+    name = "a_" + "very_" * 20 + "long_name"  # 109 characters
+    r = costcalc.analyze({"input": [3, 8, 8], "layers": [{"name": name, "conv": {"out": 4, "kernel": 3}}]})
+    html = render_report([r], [[]])
+    assert f"<title>{name} · conv · 4×6×6\n" in html  # the chart's hover text
+    assert f"<title>{name} · conv · 4×6×6\nMACs: 3,888\n" in graph_svg(r)[0]  # 6*6*4 * 3*3*3 = 3,888
+    texts = re.findall(r">(a_very_[^<]*)</text>", html)
+    assert texts and all(t.endswith("…") and len(t) < 60 for t in texts)

@@ -15,7 +15,7 @@ outermost first while the cap allows, so a 10,000-layer spec draws a bounded pic
 from __future__ import annotations
 
 from ..units import exact, human
-from .svg import esc
+from .svg import esc, fit
 from .text import shape_text
 
 MAX_BOXES = 400
@@ -279,9 +279,9 @@ def _box(view, path, kind, x, y, w, h, body) -> str:
                  f"{exact(layer.ops)}\nparams: {exact(layer.params)}\nactivations: {exact(layer.activations)}")
         return (f'<g class="node k-{esc(layer.kind)}" transform="translate({x:g},{y:g})">'
                 f'<title>{esc(title)}</title><rect width="{w}" height="{h}" rx="4"/>'
-                f'<text x="{w / 2:g}" y="14">{esc(short)}</text>'
-                f'<text x="{w / 2:g}" y="27" class="sub">{esc(layer.kind)} {esc(shape_text(layer.output))}'
-                f'</text></g>')
+                f'<text x="{w / 2:g}" y="14">{esc(fit(short, w - 8))}</text>'
+                f'<text x="{w / 2:g}" y="27" class="sub">'
+                f'{esc(fit(layer.kind + " " + shape_text(layer.output), w - 8, 5.6))}</text></g>')
     inst = view.inst[path]
     totals = view.result.scope_totals()[path]
     what = _what(inst)
@@ -291,8 +291,9 @@ def _box(view, path, kind, x, y, w, h, body) -> str:
     if body is None:
         return (f'<g class="node collapsed" transform="translate({x:g},{y:g})"><title>{esc(title)}'
                 f' (collapsed)</title><rect width="{w}" height="{h}" rx="4"/>'
-                f'<text x="{w / 2:g}" y="14">{esc(short)}</text>'
-                f'<text x="{w / 2:g}" y="27" class="sub">{esc(what)} · {view.size[path]:,} layers</text></g>')
+                f'<text x="{w / 2:g}" y="14">{esc(fit(short, w - 8))}</text>'
+                f'<text x="{w / 2:g}" y="27" class="sub">{esc(fit(f"{what} · {view.size[path]:,} layers", w - 8, 5.6))}'
+                '</text></g>')
     return (f'<g class="group" transform="translate({x:g},{y:g})"><title>{esc(title)}</title>'
             f'<rect width="{w:g}" height="{h:g}" rx="6"/>'
             f'<text x="8" y="13" class="gname">{esc(_group_label(view, path))}</text>'

@@ -28,6 +28,12 @@ def esc(text) -> str:
     return escape(str(text), quote=True)
 
 
+def fit(text: str, px: float, char_px: float = 6.2) -> str:
+    """``text`` cut with '…' to about ``px`` pixels of 11px text (the hover title has it whole)."""
+    n = max(int(px / char_px), 4)
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
 def _width(value: int, scale: int) -> str:
     """A bar's width in px (3 decimals) for ``value`` against ``scale`` (the longest bar)."""
     return f"{BAR_W * value / scale:.3f}".rstrip("0").rstrip(".") if scale and value else "0"
@@ -56,7 +62,7 @@ def _row(y: int, row, scales, unit: str, block: bool) -> str:
              f'<rect class="hit" width="{chart_width(len(METRICS))}" height="{ROW}"/>'
              f'<text x="{4 + INDENT * row.level}" y="13" class="{"bname" if block else "lname"}">'
              + ('<tspan class="shut">▸ </tspan><tspan class="open">▾ </tspan>' if block else "")
-             + f'{esc(short)}</text>']
+             + f'{esc(fit(short, NAME_W - 8 - INDENT * (row.level + 2 * block)))}</text>']
     for i, (css, attr, _) in enumerate(METRICS):
         x = NAME_W + i * COL_W
         value = getattr(row, attr)
@@ -155,7 +161,7 @@ def diff_chart(data: dict, limit: int = 2000) -> str:
         parts.append(f'<g transform="translate(0,{r * row_h})"><title>{esc(p["path"])}\n'
                      f'{esc(chr(10).join(lines))}</title>'
                      f'<rect class="hit" width="{width}" height="{row_h}"/>'
-                     f'<text x="4" y="{row_h // 2 + 4}" class="lname">{esc(p["path"])}</text>')
+                     f'<text x="4" y="{row_h // 2 + 4}" class="lname">{esc(fit(p["path"], NAME_W - 8))}</text>')
         for c, (key, _) in enumerate(cols):
             x = NAME_W + c * COL_W
             for i, v in enumerate(p["values"]):
