@@ -240,3 +240,13 @@ def test_report_long_names_are_cut_in_the_drawing_but_whole_in_the_hover_text():
     assert f"<title>{name} · conv · 4×6×6\nMACs: 3,888\n" in graph_svg(r)[0]  # 6*6*4 * 3*3*3 = 3,888
     texts = re.findall(r">(a_very_[^<]*)</text>", html)
     assert texts and all(t.endswith("…") and len(t) < 60 for t in texts)
+
+
+def test_report_escapes_what_a_spec_says():
+    """A spec's name and its claims' notes are text, never markup."""
+    r = costcalc.analyze({"name": "</title><script>alert(1)</script>", "input": [3, 8, 8],
+                          "layers": [{"conv": {"out": 4, "kernel": 3}}]})
+    html = render_report([r], [[]])
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert html.count("<script>") == 2  # the page's own two
