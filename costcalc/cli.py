@@ -104,11 +104,15 @@ def analyze(
     depth: Optional[int] = typer.Option(None, "--depth", "-d", min=1,
                                         help="table and markdown: collapse blocks nested deeper than N path "
                                              "levels (json and csv always list every layer)"),
+    chart: bool = typer.Option(False, "--chart", help="table format: a per-layer bar chart of the ops "
+                                                       "figure, params and activations instead of the table"),
     convention: ConventionName = ConventionOpt,
     batch: Optional[int] = BatchOpt,
     dtype: Optional[str] = DtypeOpt,
 ):
     """Per-layer params, MACs, element ops and activations, with block subtotals and totals."""
+    if chart and format is not Format.table:
+        raise CostcalcError(f"--chart draws in the terminal; it does not combine with --format {format.value}")
     results = _analyze_all(_spec_args(specs), convention, batch, dtype)
     from costcalc.expectations.claims import claim_outcomes
 
@@ -132,7 +136,7 @@ def analyze(
     else:
         from costcalc.report.table import print_analyze
 
-        print_analyze(results, depth, claims=claims)
+        print_analyze(results, depth, claims=claims, chart=chart)
         _warn(results)
 
 
@@ -166,6 +170,24 @@ def compare(
         from costcalc.report.table import print_compare
 
         print_compare(data)
+
+
+@app.command()
+def report(
+    specs: List[Path] = typer.Argument(..., help="spec files (YAML); with two or more, the compare view too",
+                                       show_default=False, metavar="SPEC"),
+    output: Path = typer.Option(..., "--output", "-o", metavar="FILE", help="the HTML file to write (atomically)"),
+    convention: ConventionName = ConventionOpt,
+    batch: Optional[int] = BatchOpt,
+    dtype: Optional[str] = DtypeOpt,
+):
+    """One self-contained HTML file (nothing fetched): exact totals, per-layer bar charts, the
+    layer graph, published claims and, with several specs, the compare view."""
+    from costcalc.report.html import write_report
+
+    results = _analyze_all(_spec_args(specs), convention, batch, dtype)
+    _warn(results)
+    print(write_report(results, output))
 
 
 @app.command()
@@ -282,12 +304,19 @@ def check(
     top: int = typer.Option(10, "--top", min=1, help="layers to list in the change summary"),
     max_rows: int = typer.Option(50, "--max-rows", min=1,
                                  help="failures to list in table and markdown (json and junit list all)"),
+    html: Optional[Path] = typer.Option(None, "--html", metavar="FILE",
+                                        help="also write the HTML report of the checked specs (a CI artifact)"),
 ):
     from costcalc.expectations.gate import run_check
     from costcalc.report.render import emit_check as emit
 
     report = run_check(_spec_args(specs) or (), budget=budget, lock=lock, tolerance=tolerance)
     emit(report, format.value, output, top, max_rows, bool(os.environ.get("GITHUB_ACTIONS")))
+    if html is not None:
+        from costcalc.report.html import write_report
+
+        print(write_report(list(report.results.values()), html, check=report, compare_view=False),
+              file=sys.stderr)
     raise typer.Exit(report.exit_code)
 
 

@@ -143,6 +143,8 @@ def test_ci_snippets_are_valid(tmp_path):
         r = run(p, *args)
         assert r.returncode == 1, (line, r.stdout, r.stderr)  # the budget above is one MAC short
     assert (p / "costcalc.md").read_text().startswith("### ❌ costcalc check: FAILED")
+    html = (p / "costcalc-report.html").read_text(encoding="utf-8")  # the uploaded artifact
+    assert html.startswith("<!DOCTYPE html>") and "costcalc check: FAILED" in html
 
 
 def test_github_warnings_point_at_the_layers_that_grew(tmp_path, cc):

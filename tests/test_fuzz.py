@@ -63,6 +63,8 @@ COMMANDS = st.sampled_from([
     ["compare", SPEC, str(ROOT / "specs" / "reduced.yaml")],
     ["table", SPEC],  # the Table-1 report: reads blocks' table: entries and claims
     ["table", SPEC, "-f", "json"],
+    ["analyze", SPEC, "--chart"],  # the terminal bar chart
+    ["report", SPEC, "-o", os.path.join(_DIR, "fuzzed.html")],  # the HTML report
 ])
 
 

@@ -69,6 +69,7 @@ class CheckReport:
     lock: str | None = None
     budgets: str | None = None
     tolerance: Fraction = Fraction(0)
+    results: dict = field(default_factory=dict)  # spec path -> ModelResult, for reports
 
     @property
     def failures(self) -> list:
@@ -149,7 +150,8 @@ def run_check(spec_args=(), *, budget=None, lock=None, tolerance=None, sources=N
                 notes.append(f"{s} has no baseline in {ctx.lock.path}; add it with `costcalc lock --update`")
     return CheckReport(ctx.specs, outcomes, changes, notes,
                        lock=ctx.lock.path if ctx.lock else None,
-                       budgets=ctx.budgets.path if ctx.budgets else None, tolerance=project.tolerance)
+                       budgets=ctx.budgets.path if ctx.budgets else None, tolerance=project.tolerance,
+                       results={s: ctx.results(s) for s in ctx.specs if os.path.isfile(s)})
 
 
 def _vanished(e: Expectation) -> Outcome:

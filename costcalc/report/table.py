@@ -44,18 +44,45 @@ def analyze_table(result, depth=None) -> Table:
     return table
 
 
-def print_analyze(results, depth=None, out: Console | None = None, claims=None):
-    """``claims``: a list of claim Outcomes per result, shown below its totals."""
+def print_analyze(results, depth=None, out: Console | None = None, claims=None, chart: bool = False):
+    """``claims``: a list of claim Outcomes per result, shown below its totals; ``chart``: bars
+    (chart_table) instead of the table."""
     out = out or console()
     for i, r in enumerate(results):
         if i:
             out.print()
-        out.print(analyze_table(r, depth))
+        out.print((chart_table if chart else analyze_table)(r, depth))
         for line in summary_lines(r):
             out.print(line)
         if claims and claims[i]:
             out.print()
             print_claims(claims[i], out)
+
+
+CHART_BAR = 24  # characters for the longest bar
+
+
+def chart_table(result, depth=None) -> Table:
+    """`analyze --chart`: one line per row of layer_rows, a bar each for the ops figure, params
+    and activations (each column on one scale: its largest row), with the rounded figure."""
+    from rich.bar import Bar
+
+    rows = layer_rows(result, depth)
+    cols = (("ops", result.convention.unit), ("params", "params"), ("activations", "activations"))
+    scales = [max((getattr(r, attr) for r in rows), default=0) or 1 for attr, _ in cols]
+    table = Table(title=f"{result.name}: per layer ({result.convention.name} convention; Σ a block's "
+                        "subtotal)", box=None, padding=(0, 1), title_justify="left", show_edge=False)
+    table.add_column("layer", overflow="fold")
+    for attr, title in cols:
+        table.add_column(title, width=CHART_BAR, no_wrap=True)
+        table.add_column("", justify="right")
+    for row in rows:
+        cells = [f"Σ {row.name}" if row.subtotal else row.name]
+        for (attr, _), scale in zip(cols, scales):
+            value = getattr(row, attr)
+            cells += [Bar(scale, 0, value, width=CHART_BAR), human(value)]
+        table.add_row(*cells, style="bold" if row.subtotal else None)
+    return table
 
 
 def print_compare(cmp, out: Console | None = None):
