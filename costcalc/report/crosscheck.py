@@ -87,6 +87,13 @@ def verify_markdown(checks) -> str:
     return "\n\n".join(parts) + f"\n\n{verdict_line(checks)}\n"
 
 
+def verify_json(checks) -> dict:
+    """`costcalc verify --format json`."""
+    from costcalc.crosscheck.agreement import report_dict
+
+    return report_dict(checks)
+
+
 def print_verify(checks, out=None):
     from rich import box
     from rich.table import Table

@@ -44,8 +44,8 @@ def analyze_table(result, depth=None) -> Table:
     return table
 
 
-def print_analyze(results, depth=None, out: Console | None = None, claims=None):
-    """``claims``: a list of claim Outcomes per result, shown below its totals."""
+def print_analyze(results, depth=None, out: Console | None = None):
+    """Each result's layer table and totals, then its claims (``r.claims``) when it has any."""
     out = out or console()
     for i, r in enumerate(results):
         if i:
@@ -53,9 +53,9 @@ def print_analyze(results, depth=None, out: Console | None = None, claims=None):
         out.print(analyze_table(r, depth))
         for line in summary_lines(r):
             out.print(line)
-        if claims and claims[i]:
+        if r.claims:
             out.print()
-            print_claims(claims[i], out)
+            print_claims(r.claims, out)
 
 
 def print_compare(cmp, out: Console | None = None):

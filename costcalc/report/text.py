@@ -110,11 +110,11 @@ def summary_lines(r) -> list[str]:
     return lines
 
 
-def analyze_markdown(results, depth=None, claims=None) -> str:
+def analyze_markdown(results, depth=None) -> str:
     from costcalc.report.verdicts import claims_markdown
 
     parts = []
-    for i, r in enumerate(results):
+    for r in results:
         unit = r.convention.unit
         rows = [[("**" + row.name + "**") if row.subtotal else row.name, row.kind,
                  shape_text(row.output), human(row.params), human(row.ops), human(row.elementops),
@@ -126,8 +126,8 @@ def analyze_markdown(results, depth=None, claims=None) -> str:
                      + md_table(["layer", "kind", "output", "params", unit, "element ops",
                                  "activations"], rows)
                      + "\n\n" + "\n".join(f"- {s}" for s in summary_lines(r)))
-        if claims and claims[i]:
-            parts.append("#### Claims\n\n" + claims_markdown(claims[i], md_table))
+        if r.claims:
+            parts.append("#### Claims\n\n" + claims_markdown(r.claims, md_table))
     return "\n\n".join(parts) + "\n"
 
 

@@ -61,7 +61,7 @@ class Expansion:
 
     # -- the walk ----------------------------------------------------------------------
     def run(self):
-        out = self.expand_list(self.spec.layers, "", INPUT, {}, ())
+        out = self.expand_list(self.spec.layers, "", INPUT, self.spec.params, ())
         self.output = out
         return self
 
@@ -175,7 +175,10 @@ class Expansion:
         env = self._bind(bdef, entry.get("args"), entry, path)
         self._count_scope(pos, path)
         self.instances[path] = Instance(path, block_name, env, pos, scope, label)
-        return self.expand_list(bdef.layers, path, inputs[0], env, stack + (block_name,))
+        # inside a block, the spec's top-level params are visible unless a block parameter
+        # of the same name shadows them
+        scope_env = {**self.spec.params, **env} if self.spec.params else env
+        return self.expand_list(bdef.layers, path, inputs[0], scope_env, stack + (block_name,))
 
     def _count_scope(self, pos, path):
         """Block instances and repeat groups count toward MAX_LAYERS too, so that blocks which
@@ -208,7 +211,8 @@ class Expansion:
                 if p not in bdef.defaults:
                     raise self.err(f"block '{bdef.name}' is missing argument '{p}' "
                                    f"(parameters: {', '.join(bdef.params)})", where, path)
-                env[p] = bdef.defaults[p]
+                default = bdef.defaults[p]
+                env[p] = substitute(default, self.spec.params) if self.spec.params else default
         return env
 
     def _what(self, entry, pos, scope):
