@@ -5,7 +5,7 @@
     >>> result.totals["macs"]
     128049152
 
-Each function here is what one command computes; the command prints its result (cli.py).
+Each function here is what one command computes; the command prints its result (costcalc/cli/).
 """
 __version__ = "0.1.0"
 

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+import typer.main
 
+from costcalc.cli.coercion import install as install_coercion
 from costcalc.errors import EXIT_FAIL, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, CostcalcError
 
 
@@ -287,7 +289,9 @@ def main(argv=None):
     thresholds = gc.get_threshold()
     gc.set_threshold(50_000, 20, 20)
     try:
-        code = app(args=argv, prog_name="costcalc", standalone_mode=False)
+        command = typer.main.get_command(app)
+        install_coercion(command)  # typer's values without importing pydantic (cli/coercion.py)
+        code = command.main(args=argv, prog_name="costcalc", standalone_mode=False)
     except CostcalcError as exc:
         if _state["debug"]:
             raise
