@@ -6,9 +6,10 @@ several seconds. When the output has no colour (a file or a pipe), every cell is
 plain text and the table fits the console's width, rich's layout is fully determined by the
 cells' widths: each column is as wide as its widest cell, padded by one space each side, the
 rows joined by the box's own characters. ``plain_lines`` writes exactly that, using rich's box,
-its cell widths (``rich.cells.cell_len``) and its column settings; anything else (a terminal,
-a cell that would wrap, a table wider than the console, a setting it does not cover) returns
-None, and rich renders the table itself. tests/test_plaintable.py checks the two are equal byte
+its cell widths (``rich.cells.cell_len``) and its column settings. A table wider than the
+console gets rich's own column widths, and each cell that does not fit is rendered (wrapped,
+folded) by rich alone. Anything else (a terminal, a setting it does not cover) returns None,
+and rich renders the table itself. tests/test_plaintable.py checks the two are equal byte
 for byte.
 """
 from __future__ import annotations
@@ -16,13 +17,10 @@ from __future__ import annotations
 from rich import box as boxes
 from rich.cells import cell_len
 
-#: characters whose width rich and this module agree on without asking (besides printable ASCII)
-_SAFE = frozenset("×Σ—−…≤≥·Δ→±µ✓✗")
-
-
 def _plain(s) -> bool:
-    return isinstance(s, str) and (s.isascii() and s.isprintable() or
-                                   all(c in _SAFE or (c.isascii() and c.isprintable()) for c in s))
+    """One line of printable text whose every character rich counts as one cell wide (wide and
+    zero-width characters, tabs and control codes are left to rich)."""
+    return isinstance(s, str) and s.isprintable() and (s.isascii() or all(cell_len(c) == 1 for c in s))
 
 
 def _simple(table) -> bool:
@@ -55,7 +53,13 @@ def plain_lines(table, console) -> list[str] | None:
         widths.append(max(map(cell_len, cells + extra), default=0) + 2)
     table_width = sum(widths) + len(columns) + 1
     if table_width > console.width:
-        return None
+        if len(table.rows) > MAX_WRAPPED_ROWS:
+            return None
+        # too wide: rich's own layout decides the widths (it measures every cell), and a cell
+        # that does not fit its column is wrapped by rich (_wrapped)
+        widths = table._calculate_column_widths(
+            console, console.options.update_width(console.width - table._extra_width))
+        table_width = sum(widths) + len(columns) + 1
     title = table.title
     if title and (not _plain(title) or title != " ".join(title.split()) or cell_len(title) > table_width):
         return None
@@ -65,7 +69,10 @@ def plain_lines(table, console) -> list[str] | None:
     def line(cells, left, vertical, right):
         out = []
         for text, width, col in zip(cells, widths, columns):
-            pad = " " * (width - 2 - cell_len(text))
+            room = width - 2 - cell_len(text)
+            if room < 0:
+                return _wrapped(console, cells, widths, columns, left, vertical, right)
+            pad = " " * room
             out.append(f" {text}{pad} " if col.justify == "left" else f" {pad}{text} ")
         return left + vertical.join(out) + right
 
@@ -86,6 +93,27 @@ def plain_lines(table, console) -> list[str] | None:
         lines.append(line([c.footer for c in columns], box.foot_left, box.foot_vertical, box.foot_right))
     lines.append(box.get_bottom(widths))
     return lines
+
+
+#: a table wider than the console is laid out by rich, which measures every cell: beyond this
+#: many rows, rich renders it whole
+MAX_WRAPPED_ROWS = 2_000
+
+
+def _wrapped(console, cells, widths, columns, left, vertical, right) -> str:
+    """One row whose cells rich renders, each in its column's width (wrapped or folded as the
+    column says), top-aligned and padded to the row's height: the lines of rich's Table._render
+    for the row, as text (there is no colour to keep)."""
+    rendered = []
+    for text, width, col in zip(cells, widths, columns):
+        opts = console.options.update(width=width - 2, justify=col.justify, no_wrap=col.no_wrap,
+                                      overflow=col.overflow, height=None, highlight=col.highlight)
+        lines = console.render_lines(text, opts, pad=True)
+        rendered.append([" " + "".join(seg.text for seg in ln) + " " for ln in lines])
+    height = max(len(r) for r in rendered)
+    for r, width in zip(rendered, widths):
+        r += [" " * width] * (height - len(r))
+    return "\n".join(left + vertical.join(r[i] for r in rendered) + right for i in range(height))
 
 
 def print_table(console, table) -> None:
