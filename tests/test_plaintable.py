@@ -114,3 +114,15 @@ def test_check_report_equals_rich(monkeypatch, tmp_path):
     assert report.failures and report.changes
     ref, out, fast = both(monkeypatch, lambda c: tables.print_check(report, 10, 50, c), width=240)
     assert out == ref and fast == 2  # the failures and the changed layers
+
+
+def test_a_rich_renderable_cell_goes_to_rich(monkeypatch):
+    from rich.table import Table
+    from rich.text import Text
+
+    t = Table(box=tables.box.SIMPLE_HEAD)
+    t.add_column("a")
+    t.add_row(Text("styled", style="bold"))
+    assert plaintable.plain_lines(t, console()) is None
+    ref, out, fast = both(monkeypatch, lambda c: plaintable.print_table(c, t))
+    assert out == ref and fast == 0

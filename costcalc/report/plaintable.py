@@ -17,10 +17,15 @@ from __future__ import annotations
 from rich import box as boxes
 from rich.cells import cell_len
 
-def _plain(s) -> bool:
-    """One line of printable text whose every character rich counts as one cell wide (wide and
-    zero-width characters, tabs and control codes are left to rich)."""
-    return isinstance(s, str) and s.isprintable() and (s.isascii() or all(cell_len(c) == 1 for c in s))
+def _width(s) -> int:
+    """The cells rich gives ``s``: one line of printable text, each character one cell wide
+    (ASCII, or what rich counts so); -1 for anything else (wide and zero-width characters,
+    tabs, control codes), which is left to rich."""
+    if not isinstance(s, str):
+        return -1
+    if s.isascii():
+        return len(s) if s.isprintable() else -1
+    return len(s) if s.isprintable() and all(cell_len(c) == 1 for c in s) else -1
 
 
 def _simple(table) -> bool:
@@ -42,15 +47,22 @@ def plain_lines(table, console) -> list[str] | None:
     columns = table.columns
     show_header, show_footer = table.show_header, table.show_footer
     grid = [list(c.cells) for c in columns]
-    texts = []
+    lengths = {}  # text -> its width in cells
+    widths = []
     for col, cells in zip(columns, grid):
         extra = ([col.header] if show_header else []) + ([col.footer] if show_footer else [])
-        if not all(_plain(x) for x in extra) or not all(map(_plain, cells)):
-            return None
-        texts.append(extra)
-    widths = []
-    for cells, extra in zip(grid, texts):
-        widths.append(max(map(cell_len, cells + extra), default=0) + 2)
+        widest = 0
+        for text in cells + extra:
+            if type(text) is not str:  # a rich renderable (Text, a table ...): rich renders it
+                return None
+            n = lengths.get(text)
+            if n is None:
+                n = lengths[text] = _width(text)
+                if n < 0:
+                    return None
+            if n > widest:
+                widest = n
+        widths.append(widest + 2)
     table_width = sum(widths) + len(columns) + 1
     if table_width > console.width:
         if len(table.rows) > MAX_WRAPPED_ROWS:
@@ -61,19 +73,21 @@ def plain_lines(table, console) -> list[str] | None:
             console, console.options.update_width(console.width - table._extra_width))
         table_width = sum(widths) + len(columns) + 1
     title = table.title
-    if title and (not _plain(title) or title != " ".join(title.split()) or cell_len(title) > table_width):
+    if title and (_width(title) < 0 or title != " ".join(title.split()) or cell_len(title) > table_width):
         return None
     box = table.box.substitute(console.options, safe=console.safe_box if table.safe_box is None
                                else table.safe_box)
 
+    rooms = [w - 2 for w in widths]
+    lefts = [c.justify == "left" for c in columns]
+
     def line(cells, left, vertical, right):
         out = []
-        for text, width, col in zip(cells, widths, columns):
-            room = width - 2 - cell_len(text)
-            if room < 0:
+        for text, room, is_left in zip(cells, rooms, lefts):
+            pad = room - lengths[text]
+            if pad < 0:
                 return _wrapped(console, cells, widths, columns, left, vertical, right)
-            pad = " " * room
-            out.append(f" {text}{pad} " if col.justify == "left" else f" {pad}{text} ")
+            out.append(" " + text + " " * pad + " " if is_left else " " + " " * pad + text + " ")
         return left + vertical.join(out) + right
 
     lines = []

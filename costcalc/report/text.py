@@ -1,7 +1,6 @@
 """Plain-text renderers: json, csv and markdown (no rich)."""
 from __future__ import annotations
 
-import csv
 import re
 import io
 import json
@@ -54,6 +53,8 @@ def _json_into(value, pad: str, out: list):
 
 def analyze_csv(results) -> str:
     """One line per layer, exact integers; several models are stacked with a 'model' column."""
+    import csv
+
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["model", "layer", "kind", "output", "params", "weights", "biases", "macs", "flops",
