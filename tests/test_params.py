@@ -122,3 +122,17 @@ def test_analyze_returns_what_the_cli_prints_claims_included():
     assert cli.returncode == 0, cli.stderr
     assert cli.stdout == to_json(analyze_json([r])) + "\n"
     assert [c["computed"] for c in json.loads(cli.stdout)["claims"]] == [163_328, 128_049_152]
+
+
+def test_every_format_of_every_command_has_a_renderer():
+    """The table in report/render.py covers each command's --format choices, and nothing else."""
+    import typer.main
+
+    from costcalc.cli import app
+    from costcalc.report.render import formats
+
+    group = typer.main.get_command(app)
+    for name in ("analyze", "compare", "table", "verify", "check"):
+        (fmt,) = [p for p in group.commands[name].params if p.name == "format"]
+        choices = [m.value for m in fmt.type_descriptor.annotation]
+        assert choices == formats(name), name

@@ -15,7 +15,7 @@ from costcalc.spec.substitute import substitute
 from costcalc.spec.schema import NAME_RE, Spec
 
 MAX_NESTING = 16  # block instances inside block instances
-MAX_LAYERS = 100_000  # layers after expansion (a rich table of 100,000 rows takes a minute)
+MAX_LAYERS = 100_000  # layers after expansion (their table prints in seconds: report/plaintable.py)
 ENTRY_KEYS = ("name", "from", "repeat", "when", "label", "block", "args")
 INPUT = "input"
 
