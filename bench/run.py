@@ -27,7 +27,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-from specgen import chain_spec, nested_spec  # noqa: E402
+from specgen import chain_spec, nested_spec, one_repeat_spec, repeat_near_limit_spec  # noqa: E402
 
 PY = sys.executable
 #: target 4's sizes: the spec language refuses more than 100,000 layers and block instances
@@ -233,14 +233,18 @@ def bench_startup(rep: Report, rounds: int, env: dict):
     rep.target("1b", "analyze (table) ≤ 1.5× a bare typer app's --help",
                f"{r:.2f}× ({ms(table.median)} vs {ms(bare.median)}){also}" if r else "failed",
                r is not None and r <= 1.5)
+    r = js.median / bare.median if js.ok and bare.ok else None
+    rep.target("1c", "analyze --format json ≤ 1.0× a bare typer app's --help",
+               f"{r:.2f}× ({ms(js.median)} vs {ms(bare.median)})" if r else "failed",
+               r is not None and r <= 1.0)
 
     probe = run_once([PY, "-X", "importtime", *costcalc("analyze", GOOGLENET, "-f", "json")[1:]], env)
     imported = {line.split("|")[-1].strip() for line in probe.err.splitlines() if line.startswith("import time:")}
-    heavy = sorted(m for m in ("rich.table", "rich.console", "torch", "fvcore") if m in imported)
+    heavy = sorted(m for m in ("rich.table", "rich.console", "torch", "fvcore", "pydantic") if m in imported)
     faster = js.ok and table.ok and js.median < table.median
-    rep.target("2", "--format json faster than the table, without rich's table machinery",
+    rep.target("2", "--format json faster than the table, without rich's table machinery or pydantic",
                f"{ms(js.median)} vs {ms(table.median)} ({table.median / js.median:.2f}× faster); "
-               f"imports of rich.table/rich.console/torch/fvcore: {', '.join(heavy) or 'none'}",
+               f"imports of rich.table/rich.console/torch/fvcore/pydantic: {', '.join(heavy) or 'none'}",
                faster and not heavy)
 
 
@@ -253,12 +257,16 @@ def bench_scaling(rep: Report, rounds: int, env: dict, tmp: Path):
             specs[shape, n] = path
     small = [Measure(f"{shape}, {n:,} layers: analyze --format json", costcalc("analyze", specs[shape, n], "-f", "json"))
              for shape in ("chain", "nested") for n in (1_000, 10_000)]
-    print(f"target 3: 1,000 and 10,000 layers, {rounds} interleaved rounds", file=sys.stderr)
-    interleave(small, rounds, env)
-    tables = [Measure(f"{shape}, 10,000 layers: analyze (table), informational",
+    tables = [Measure(f"{shape}, 10,000 layers: analyze (table)",
                       costcalc("analyze", specs[shape, 10_000])) for shape in ("chain", "nested")]
-    interleave(tables, 1, env, warmup=0)
+    print(f"target 3: 1,000 and 10,000 layers, json and table, {rounds} interleaved rounds", file=sys.stderr)
+    interleave(small + tables, rounds, env)
     rep.table("Target 3: generated specs of 1,000 and 10,000 layers (chain, and nested blocks)", small + tables)
+    for shape, js, tab in (("chain", small[1], tables[0]), ("nested", small[3], tables[1])):
+        r = tab.median / js.median if tab.ok and js.ok else None
+        rep.target("3b", f"{shape}, 10,000 layers: the table ≤ 2× the same spec's json",
+                   f"{r:.2f}× ({ms(tab.median)} vs {ms(js.median)})" if r else "failed",
+                   r is not None and r <= 2)
     for shape, (one_k, ten_k) in (("chain", small[0:2]), ("nested", small[2:4])):
         if one_k.ok and ten_k.ok:
             growth = ten_k.median / one_k.median
@@ -277,6 +285,28 @@ def bench_scaling(rep: Report, rounds: int, env: dict, tmp: Path):
     for m in big:
         rep.target("4", m.label.replace(": analyze --format json", " completes"),
                    f"exit {m.runs[-1].code}, {ms(m.median)}, peak RSS {m.rss_mb:,.0f} MB", m.ok)
+
+
+def bench_limits(rep: Report, env: dict, tmp: Path):
+    """Issue 19.4: the largest valid specs, as a table, in time linear in their size."""
+    cases = {"900 entries × repeat: 100 (90,000 layers), a file just under 10 MiB": repeat_near_limit_spec(),
+             "one relu × repeat: 100,000 (100,000 layers)": one_repeat_spec()}
+    measures = []
+    for i, (what, text) in enumerate(cases.items()):
+        path = tmp / f"limit-{i}.yaml"
+        path.write_text(text)
+        measures.append((what, path.stat().st_size,
+                         Measure(f"{what}: analyze (table)", costcalc("analyze", path)),
+                         Measure(f"{what}: analyze --format json", costcalc("analyze", path, "-f", "json"))))
+    print("target 6: the largest valid specs, table and json, one run each", file=sys.stderr)
+    interleave([m for _, _, t, j in measures for m in (t, j)], 1, env, warmup=0)
+    rep.table("Target 6: the largest valid specs, as a table (one run each)",
+              [m for _, _, t, j in measures for m in (t, j)])
+    for what, size, tab, js in measures:
+        r = tab.median / js.median if tab.ok and js.ok else None
+        rep.target("6", f"{what}: the table completes, ≤ 2× its json",
+                   f"{ms(tab.median)}, peak RSS {tab.rss_mb:,.0f} MB; json {ms(js.median)}; "
+                   f"{r:.2f}×; file {size:,} bytes" if r else "failed", r is not None and r <= 2)
 
 
 def bench_verify(rep: Report, env: dict):
@@ -312,7 +342,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=10, help="interleaved rounds per group (default 10)")
     ap.add_argument("--out", type=Path, default=HERE / "RESULTS.md", help="where to write the results")
-    ap.add_argument("--skip", action="append", default=[], choices=["startup", "scaling", "verify"],
+    ap.add_argument("--skip", action="append", default=[], choices=["startup", "scaling", "limits", "verify"],
                     help="leave a group out (for a quick look; RESULTS.md then says so)")
     args = ap.parse_args(argv)
     env = child_env()
@@ -326,6 +356,8 @@ def main(argv=None):
             bench_startup(rep, args.rounds, env)
         if "scaling" not in args.skip:
             bench_scaling(rep, args.rounds, env, Path(tmp))
+        if "limits" not in args.skip:
+            bench_limits(rep, env, Path(tmp))
         if "verify" not in args.skip:
             bench_verify(rep, env)
     rep.add("## Targets", "", "| # | target | figure | verdict |", "|---|---|---|---|")

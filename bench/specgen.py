@@ -52,3 +52,24 @@ def nested_spec(n: int) -> str:
     ]
     return "\n".join(lines) + "\n"
 
+
+
+#: issue 19.4: the largest valid specs, one written out near the file-size limit
+FILE_LIMIT = 10 * 1024 * 1024  # costcalc.spec.yamlio.MAX_FILE_BYTES
+
+
+def repeat_near_limit_spec(entries: int = 900, repeat: int = 100, size: int = FILE_LIMIT - 4096) -> str:
+    """``entries`` conv layers, each ``repeat``-ed (900 × 100 = 90,000 layers and 900 repeat
+    groups), every entry padded with a comment so that the file is just under ``size`` bytes."""
+    head = [f"name: repeat-{entries}x{repeat}", f"input: [{CHANNELS}, {SIZE}, {SIZE}]", "layers:"]
+    body = [f"  - {{name: l{i}, conv: {{out: {CHANNELS}, kernel: 3, pad: 1}}, repeat: {repeat}}}"
+            for i in range(entries)]
+    room = size - sum(len(x) + 1 for x in head + body)
+    pad = max(0, room // entries - 4)
+    return "\n".join(head + [f"{line}  # {'x' * pad}" for line in body]) + "\n"
+
+
+def one_repeat_spec(repeat: int = 100_000) -> str:
+    """One relu repeated ``repeat`` times: the most layers a spec may expand to."""
+    return (f"name: relu-x{repeat}\ninput: [{CHANNELS}, {SIZE}, {SIZE}]\nlayers:\n"
+            f"  - {{name: r, relu: , repeat: {repeat}}}\n")

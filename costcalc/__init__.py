@@ -4,15 +4,44 @@
     >>> result = costcalc.analyze("specs/reduced.yaml")
     >>> result.totals["macs"]
     128049152
+
+Each function here is what one command computes; the command prints its result (costcalc/cli/).
 """
 __version__ = "0.1.0"
 
 
-def analyze(source, **kwargs):
-    """Count a spec (file path or mapping); see costcalc.counting.results.analyze."""
-    from costcalc.counting.results import analyze as _analyze
+def analyze(source, *, set=None, convention="macs", batch=None, dtype=None):
+    """What `costcalc analyze` prints for one spec (file path or mapping): a ModelResult with
+    its published claims judged (``result.claims``, a list of Outcomes). ``set`` overrides the
+    spec's top-level params, as ``--set NAME=VALUE`` does: ``analyze(path, set={"seq": 2048})``."""
+    from costcalc.counting.results import analyze as count
+    from costcalc.expectations.claims import claim_outcomes
 
-    return _analyze(source, **kwargs)
+    result = count(source, convention=convention, batch=batch, dtype=dtype, params=set)
+    result.claims = claim_outcomes(result)
+    return result
 
 
-__all__ = ["analyze", "__version__"]
+def compare(sources, *, set=None, convention="macs", batch=None, dtype=None) -> dict:
+    """What `costcalc compare` prints: totals side by side, ratios against the first spec and
+    the per-path diff (a mapping, as its --format json)."""
+    from costcalc.counting.compare import compare as side_by_side
+    from costcalc.counting.results import analyze as count
+    from costcalc.errors import CostcalcError
+
+    if len(sources) < 2:
+        raise CostcalcError("compare needs two or more spec files")
+    return side_by_side([count(str(s), convention=convention, batch=batch, dtype=dtype, params=set)
+                         for s in sources])
+
+
+def table1(source, *, set=None):
+    """What `costcalc table` prints: the GoogLeNet paper's Table 1 layout of a spec, with its
+    claims attached to their rows."""
+    from costcalc.paper.table1 import build_table
+
+    result = analyze(source, set=set)
+    return build_table(result, result.claims)
+
+
+__all__ = ["analyze", "compare", "table1", "__version__"]

@@ -5,6 +5,7 @@ Decimal prefixes (K, M, G, T) mean powers of 1000; binary ones (Ki, Mi, Gi, Ti) 
 from __future__ import annotations
 
 import re
+import functools
 from fractions import Fraction
 
 #: a figure as text (a budget, claim, tolerance): at most this many characters and at most
@@ -19,6 +20,7 @@ PREFIX = {"K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9, "T": 10**12,
           "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a big table repeats a few figures many times
 def human(n: int, digits: int | None = None) -> str:
     """120422400 → '120.4M', 1582671872 → '1.58G'; numbers under 1000 are printed whole.
 

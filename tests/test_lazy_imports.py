@@ -8,7 +8,8 @@ import pytest
 
 from conftest import ROOT
 
-HEAVY = ("torch", "fvcore", "numpy", "rich.table", "rich.console")
+#: pydantic: typer 0.29 imports it to coerce values, costcalc/cli/coercion.py does not need it
+HEAVY = ("torch", "fvcore", "numpy", "rich.table", "rich.console", "pydantic")
 
 COMMANDS = {
     "analyze": ["analyze", "specs/googlenet.yaml", "--format", "json"],
@@ -53,3 +54,11 @@ def test_probe_sees_a_heavy_import():
     """The probe can fail: the table format does load rich's table machinery."""
     got = run_probe(["analyze", "specs/reduced.yaml"])
     assert got["code"] == 0 and "rich.table" in got["heavy"] and "torch" not in got["heavy"]
+    assert "pydantic" not in got["heavy"]
+
+
+def test_a_bad_value_gets_typers_own_message():
+    """A value costcalc's coercer leaves to typer (here one below --batch's minimum) is coerced
+    by typer, pydantic and all, so the message is typer's."""
+    got = run_probe(["analyze", "specs/reduced.yaml", "--batch", "0"])
+    assert got["code"] == 2 and "pydantic" in got["heavy"]

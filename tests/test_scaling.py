@@ -59,3 +59,32 @@ def test_json_and_rows_cover_every_layer(result):
     rows = layer_rows(r)
     assert len(rows) == N + len(d["blocks"])  # a subtotal row after each block instance
     assert sum(row.ops for row in rows if not row.subtotal) == 184_320_000
+
+
+@pytest.mark.parametrize("which", ["near the file limit", "repeat 100,000"])
+def test_the_largest_valid_specs_print_as_a_plain_table(which, tmp_path):
+    """Issue 19.4: 900 entries × repeat: 100 in a file just under 10 MiB, and one layer ×
+    repeat: 100,000, are valid; their layer tables take the plain path (rich rendered their
+    90,000-100,000 rows for over 20 s) and still list every row."""
+    import io
+
+    from rich.console import Console
+
+    from bench.specgen import one_repeat_spec, repeat_near_limit_spec
+    from costcalc.report.plaintable import plain_lines
+    from costcalc.report.table import analyze_table
+    from costcalc.spec.yamlio import MAX_FILE_BYTES
+
+    path = tmp_path / "limit.yaml"
+    path.write_text(repeat_near_limit_spec() if which == "near the file limit" else one_repeat_spec())
+    r = costcalc.analyze(str(path))
+    if which == "near the file limit":
+        assert MAX_FILE_BYTES - 8192 < path.stat().st_size <= MAX_FILE_BYTES
+        assert len(r.layers) == 90_000 and len(r.instances) == 900
+        assert r.totals["macs"] == 45_000 * 2 * 36_864  # 90,000 convs of 8*8*8 * 8*3*3 = 36,864
+    else:
+        assert len(r.layers) == 100_000 and r.totals["elementops"] == 100_000 * 512  # relu on 8×8×8
+    con = Console(file=io.StringIO(), width=160, highlight=False, markup=False, emoji=False)
+    lines = plain_lines(analyze_table(r), con)
+    # every layer and repeat group, plus title, top edge, header, rule, footer rule, footer, bottom
+    assert lines is not None and len(lines) == len(r.layers) + len(r.instances) + 7

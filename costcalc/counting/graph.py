@@ -68,7 +68,8 @@ def node_of(path: str) -> str:
 
 
 @without_gc
-def build_graph(source) -> Graph:
-    """Spec (path, dict or Spec) → Graph with shapes and costs."""
-    spec = source if isinstance(source, Spec) else load_spec(source)
+def build_graph(source, params: dict | None = None) -> Graph:
+    """Spec (path, dict or Spec) → Graph with shapes and costs; ``params`` override the spec's
+    top-level params (``--set``)."""
+    spec = source if isinstance(source, Spec) else load_spec(source, overrides=params)
     return Graph(spec, expand(spec)).infer()

@@ -70,6 +70,9 @@ class ModelResult:
     totals: dict
     graph: Graph
     warnings: list = field(default_factory=list)
+    #: the outcomes of the spec's published claims, when the caller judged them
+    #: (costcalc.analyze does; counting alone knows nothing of claims)
+    claims: list | None = None
     _scopes: dict | None = field(default=None, init=False, repr=False, compare=False)
     _by_name: dict | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -123,13 +126,13 @@ class ModelResult:
 
 @without_gc
 def analyze(source, *, convention: str = conventions.DEFAULT, batch: int | None = None,
-            dtype: str | None = None) -> ModelResult:
+            dtype: str | None = None, params: dict | None = None) -> ModelResult:
     """Count a spec (a path, a mapping, or a Graph) and return a ModelResult.
 
-    ``batch`` and ``dtype`` override the spec's own.
+    ``batch`` and ``dtype`` override the spec's own, ``params`` its top-level params.
     """
     conv = conventions.get(convention)
-    graph = source if isinstance(source, Graph) else build_graph(source)
+    graph = source if isinstance(source, Graph) else build_graph(source, params)
     spec = graph.spec
     n = batch or spec.batch
     dt = dtype or spec.dtype

@@ -29,10 +29,11 @@ def verify_graph(graph: Graph, *, convention: str = conventions.DEFAULT, batch: 
 
 
 def verify(sources, *, convention: str = conventions.DEFAULT, batch: int | None = None,
-           fvcore_limit: int = DEFAULT_FVCORE_LIMIT) -> list[ModelCheck]:
-    """Verify spec files (or mappings); every spec is built and checked before anything is returned."""
+           fvcore_limit: int = DEFAULT_FVCORE_LIMIT, params: dict | None = None) -> list[ModelCheck]:
+    """Verify spec files (or mappings); every spec is built and checked before anything is
+    returned. ``params`` override the specs' top-level params."""
     conventions.get(convention)
-    graphs = [build_graph(s) for s in sources]  # bad input fails before torch is imported
+    graphs = [build_graph(s, params) for s in sources]  # bad input fails before torch is imported
     return [verify_graph(g, convention=convention, batch=batch, fvcore_limit=fvcore_limit)
             for g in graphs]
 

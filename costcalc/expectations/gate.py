@@ -93,7 +93,7 @@ class CheckReport:
 
 # -- the specs to work on ---------------------------------------------------------------------
 
-def _context(spec_args, project: Project, *, need_lock: bool) -> Context:
+def _context(spec_args, project: Project, *, need_lock: bool, params=None) -> Context:
     budgets = BudgetsFile(project.budgets) if project.budgets else None
     lock = None
     if project.lock.exists():
@@ -116,7 +116,7 @@ def _context(spec_args, project: Project, *, need_lock: bool) -> Context:
         if key not in cache:
             from costcalc.counting.results import analyze
 
-            cache[key] = analyze(key)
+            cache[key] = analyze(key, params=params)
         return cache[key]
 
     return Context(project, list(dict.fromkeys(specs)), explicit, budgets, lock, results)
@@ -124,10 +124,12 @@ def _context(spec_args, project: Project, *, need_lock: bool) -> Context:
 
 # -- check --------------------------------------------------------------------------------------
 
-def run_check(spec_args=(), *, budget=None, lock=None, tolerance=None, sources=None) -> CheckReport:
-    """Evaluate every source's expectations on the specs; see CheckReport."""
+def run_check(spec_args=(), *, budget=None, lock=None, tolerance=None, sources=None,
+              params=None) -> CheckReport:
+    """Evaluate every source's expectations on the specs; see CheckReport. ``params`` override
+    the specs' top-level params (every spec checked must declare them)."""
     project = load_project(budget=budget, lock=lock, tolerance=tolerance)
-    ctx = _context(spec_args, project, need_lock=True)
+    ctx = _context(spec_args, project, need_lock=True, params=params)
     expectations = [e for source in (sources or SOURCES) for e in source(ctx)]
     present = [e for e in expectations if e.ratio is not None or os.path.isfile(e.spec)]
     outcomes = [_vanished(e) for e in expectations if e.ratio is None and not os.path.isfile(e.spec)]
@@ -221,12 +223,13 @@ def ranked_changes(changes: list, metrics=("macs", "params", "activations")) -> 
 
 # -- lock -----------------------------------------------------------------------------------------
 
-def run_lock(spec_args=(), *, lock=None, update=False) -> dict:
-    """Write (or with ``update`` rewrite) the lock for the specs; see lockfile.update."""
+def run_lock(spec_args=(), *, lock=None, update=False, params=None) -> dict:
+    """Write (or with ``update`` rewrite) the lock for the specs; see lockfile.update.
+    ``params`` override the specs' top-level params: the lock then holds those figures."""
     project = load_project(lock=lock)
     if project.lock.exists() and not update:
         raise CostcalcError("the lock already exists; use --update to rewrite it", file=canon(project.lock))
-    ctx = _context(spec_args, project, need_lock=False)
+    ctx = _context(spec_args, project, need_lock=False, params=params)
     if not ctx.specs:
         raise CostcalcError("no specs to lock: name SPEC files, or list them in [tool.costcalc] specs")
     return lockfile.update(project.lock, {s: ctx.results(s) for s in ctx.specs}, update=update,

@@ -65,6 +65,7 @@ class Table1:
     rows: list
     totals: dict  # params, weights, macs
     claims: list  # Outcomes of claims on no single row (total, ratios, inner layers, globs)
+    warnings: list = field(default_factory=list)  # the spec's warnings
 
 
 def column_name(key) -> str:
@@ -95,7 +96,8 @@ def build_table(result, outcomes=None) -> Table1:
         (row.claims if row is not None else loose).append(o)
     t = result.totals
     return Table1(result.name, result.file, columns, rows,
-                  {"params": t["params"], "weights": t["weights"], "macs": t["macs"]}, loose)
+                  {"params": t["params"], "weights": t["weights"], "macs": t["macs"]}, loose,
+                  list(result.warnings))
 
 
 def _row(graph, top, members) -> Table1Row:

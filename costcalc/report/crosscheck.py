@@ -87,10 +87,18 @@ def verify_markdown(checks) -> str:
     return "\n\n".join(parts) + f"\n\n{verdict_line(checks)}\n"
 
 
+def verify_json(checks) -> dict:
+    """`costcalc verify --format json`."""
+    from costcalc.crosscheck.agreement import report_dict
+
+    return report_dict(checks)
+
+
 def print_verify(checks, out=None):
     from rich import box
     from rich.table import Table
 
+    from costcalc.report.plaintable import print_table
     from costcalc.report.table import console
 
     out = out or console()
@@ -106,7 +114,7 @@ def print_verify(checks, out=None):
             table.add_column(h, justify="right" if 2 <= j <= 8 else "left", overflow="fold")
         for l in c.layers:
             table.add_row(*layer_cells(l), style=None if l.match else "bold red")
-        out.print(table)
+        print_table(out, table)
         for line in summary_lines(c):
             out.print(line, style="bold red" if "MISMATCH" in line else None, markup=False)
     out.print(verdict_line(checks), style=None if all(c.ok for c in checks) else "bold red",

@@ -90,7 +90,9 @@ def table_csv(table) -> str:
     return buf.getvalue()
 
 
-def table_markdown(table, md_table) -> str:
+def table_markdown(table) -> str:
+    from costcalc.report.text import md_table
+
     rows = [cells(table, r) for r in table.rows]
     t = table.totals
     rows.append(["**total**", "", "", "", *["" for _ in table.columns], params_k(t["params"]),

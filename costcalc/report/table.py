@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from costcalc.units import exact, human
+from costcalc.report.plaintable import print_table
 from costcalc.report.rows import layer_rows
 from costcalc.report.text import path_diff, shape_text, summary_lines
 
@@ -44,19 +45,19 @@ def analyze_table(result, depth=None) -> Table:
     return table
 
 
-def print_analyze(results, depth=None, out: Console | None = None, claims=None, chart: bool = False):
-    """``claims``: a list of claim Outcomes per result, shown below its totals; ``chart``: bars
-    (chart_table) instead of the table."""
+def print_analyze(results, depth=None, out: Console | None = None, chart: bool = False):
+    """Each result's layer table (or with ``chart``, its bars: chart_table) and totals, then its
+    claims (``r.claims``) when it has any."""
     out = out or console()
     for i, r in enumerate(results):
         if i:
             out.print()
-        out.print((chart_table if chart else analyze_table)(r, depth))
+        print_table(out, (chart_table if chart else analyze_table)(r, depth))
         for line in summary_lines(r):
             out.print(line)
-        if claims and claims[i]:
+        if r.claims:
             out.print()
-            print_claims(claims[i], out)
+            print_claims(r.claims, out)
 
 
 CHART_BAR = 24  # characters for the longest bar
@@ -102,7 +103,7 @@ def print_compare(cmp, out: Console | None = None):
             if i:
                 cells.append(metric["vs_first"][i - 1]["text"])
         table.add_row(*cells)
-    out.print(table)
+    print_table(out, table)
     for metric in cmp["metrics"]:
         out.print(f"{metric['label']}: " + " vs ".join(exact(m["totals"][metric["key"]]) for m in models))
     if cmp["paths"]:
@@ -112,7 +113,7 @@ def print_compare(cmp, out: Console | None = None):
             diff.add_column(h, justify="right" if i else "left")
         for row in rows:
             diff.add_row(*row)
-        out.print(diff)
+        print_table(out, diff)
 
 
 def claims_table(outcomes, title="claims: published figures against the exact computed ones") -> Table:
@@ -141,7 +142,7 @@ def print_claims(outcomes, out: Console | None = None):
     from costcalc.report.verdicts import sources, summary
 
     out = out or console()
-    out.print(claims_table(outcomes))
+    print_table(out, claims_table(outcomes))
     out.print(summary(outcomes))
     src = sources(outcomes)
     if src:
@@ -162,7 +163,7 @@ def print_table1(table, out: Console | None = None):
         rich_table.add_column(name, footer=footer, justify="left" if i < 2 else "right")
     for row in table.rows:
         rich_table.add_row(*cells(table, row))
-    out.print(rich_table)
+    print_table(out, rich_table)
     out.print(f"Units: {UNITS}.")
     out.print(f"Totals: {exact(t['params'])} params ({exact(t['weights'])} weights), "
               f"{exact(t['macs'])} MACs")
@@ -201,7 +202,7 @@ def print_check(report, top: int = 10, max_rows: int = 50, out: Console | None =
         rows, hidden = failure_rows(report, max_rows)
         for row in rows:
             table.add_row(*row)
-        out.print(table)
+        print_table(out, table)
         if hidden:
             out.print(more_failures_text(hidden))
     if report.changes:
@@ -211,7 +212,7 @@ def print_check(report, top: int = 10, max_rows: int = 50, out: Console | None =
             table.add_column(h, justify="right" if i >= 3 else "left")
         for row in change_rows(report, top):
             table.add_row(*row)
-        out.print(table)
+        print_table(out, table)
     dec = decrease_lines(report, top)
     if dec:
         out.print(f"decreased against the lock (passes; {HINT}):")

@@ -1,7 +1,6 @@
 """Plain-text renderers: json, csv and markdown (no rich)."""
 from __future__ import annotations
 
-import csv
 import re
 import io
 import json
@@ -64,6 +63,8 @@ def _with_unit(values: list, unit: str) -> list:
 
 def analyze_csv(results) -> str:
     """One line per layer, exact integers; several models are stacked with a 'model' column."""
+    import csv
+
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     names = metrics.NAMES
@@ -118,11 +119,11 @@ def summary_lines(r) -> list[str]:
     return lines
 
 
-def analyze_markdown(results, depth=None, claims=None) -> str:
+def analyze_markdown(results, depth=None) -> str:
     from costcalc.report.verdicts import claims_markdown
 
     parts = []
-    for i, r in enumerate(results):
+    for r in results:
         unit = r.convention.unit
         rows = [[("**" + row.name + "**") if row.subtotal else row.name, row.kind,
                  shape_text(row.output), human(row.params), human(row.ops), human(row.elementops),
@@ -134,8 +135,8 @@ def analyze_markdown(results, depth=None, claims=None) -> str:
                      + md_table(["layer", "kind", "output", "params", unit, "element ops",
                                  "activations"], rows)
                      + "\n\n" + "\n".join(f"- {s}" for s in summary_lines(r)))
-        if claims and claims[i]:
-            parts.append("#### Claims\n\n" + claims_markdown(claims[i], md_table))
+        if r.claims:
+            parts.append("#### Claims\n\n" + claims_markdown(r.claims, md_table))
     return "\n\n".join(parts) + "\n"
 
 

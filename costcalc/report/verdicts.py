@@ -74,8 +74,8 @@ def claims_json(outcomes) -> list[dict]:
     return [outcome_dict(o) for o in outcomes]
 
 
-def analyze_json(results, claims) -> dict:
-    """`costcalc analyze --format json`: one model's object (claims included), or
+def analyze_json(results) -> dict:
+    """`costcalc analyze --format json`: one model's object (its claims included), or
     ``{"models": [...]}`` for several."""
-    objs = [dict(r.to_dict(), claims=claims_json(c)) for r, c in zip(results, claims)]
+    objs = [dict(r.to_dict(), claims=claims_json(r.claims or [])) for r in results]
     return objs[0] if len(objs) == 1 else {"models": objs}

@@ -16,7 +16,7 @@ from costcalc.spec.substitute import substitute
 from costcalc.spec.schema import NAME_RE, Spec
 
 MAX_NESTING = 16  # block instances inside block instances
-MAX_LAYERS = 100_000  # layers after expansion (a rich table of 100,000 rows takes a minute)
+MAX_LAYERS = 100_000  # layers after expansion (their table prints in seconds: report/plaintable.py)
 ENTRY_KEYS = ("name", "from", "repeat", "when", "label", "block", "args")
 INPUT = "input"
 
@@ -65,7 +65,7 @@ class Expansion:
 
     # -- the walk ----------------------------------------------------------------------
     def run(self):
-        out = self.expand_list(self.spec.layers, "", INPUT, {}, ())
+        out = self.expand_list(self.spec.layers, "", INPUT, self.spec.params, ())
         self.output = out
         return self
 
@@ -213,7 +213,10 @@ class Expansion:
             env.update(input_sizes(shape))
         self._count_scope(pos, path)
         self.instances[path] = Instance(path, block_name, env, pos, scope, label)
-        return self.expand_list(bdef.layers, path, inputs[0], env, stack + (block_name,))
+        # inside a block, the spec's top-level params are visible unless a block parameter
+        # of the same name shadows them
+        scope_env = {**self.spec.params, **env} if self.spec.params else env
+        return self.expand_list(bdef.layers, path, inputs[0], scope_env, stack + (block_name,))
 
     def _count_scope(self, pos, path):
         """Block instances and repeat groups count toward MAX_LAYERS too, so that blocks which
@@ -246,7 +249,8 @@ class Expansion:
                 if p not in bdef.defaults:
                     raise self.err(f"block '{bdef.name}' is missing argument '{p}' "
                                    f"(parameters: {', '.join(bdef.params)})", where, path)
-                env[p] = bdef.defaults[p]
+                default = bdef.defaults[p]
+                env[p] = substitute(default, self.spec.params) if self.spec.params else default
         return env
 
     def _what(self, entry, pos, scope):

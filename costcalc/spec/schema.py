@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 
 from costcalc.ops.args import Choice, PosInt
 from costcalc.ops.base import Shape
-from costcalc.errors import CostcalcError, did_you_mean
+from costcalc.errors import CostcalcError, describe, did_you_mean
+from costcalc.spec.substitute import substitute
 from costcalc.spec.yamlio import Map, Seq, load_yaml_file, parse_yaml, pos_of
 
 #: top-level keys a spec may have; features that read their own key add it here
-TOP_KEYS = {"name", "description", "source", "input", "batch", "dtype", "blocks", "layers",
-            "claims", "budget"}
+TOP_KEYS = {"name", "description", "source", "input", "batch", "dtype", "params", "blocks",
+            "layers", "claims", "budget"}
 BLOCK_KEYS = {"params", "layers", "description", "table"}
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
 NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-]*$")
@@ -43,6 +44,7 @@ class Spec:
     layers: Seq
     raw: Map
     description: str = ""
+    params: dict = field(default_factory=dict)  # top-level parameters, after --set
     extra: dict = field(default_factory=dict)
 
 
@@ -86,8 +88,10 @@ def spec_files(folder) -> list:
     return sorted(p for p in Path(folder).rglob("*.y*ml") if is_spec_file(p))
 
 
-def load_spec(source, *, file: str | None = None) -> Spec:
-    """A Spec from a path, YAML text already parsed into a mapping, or a plain dict."""
+def load_spec(source, *, file: str | None = None, overrides: dict | None = None) -> Spec:
+    """A Spec from a path, YAML text already parsed into a mapping, or a plain dict.
+
+    ``overrides`` replace values of the spec's top-level ``params`` (``--set NAME=VALUE``)."""
     if isinstance(source, (str, os.PathLike)):
         file = str(source)
         if file.endswith(CLAIMS_SUFFIX):  # costcalc.expectations.claims reads these beside their spec
@@ -98,14 +102,14 @@ def load_spec(source, *, file: str | None = None) -> Spec:
         doc = source
     else:
         raise CostcalcError(f"a spec is a file path or a mapping, not {type(source).__name__}")
-    return parse_spec(doc, file)
+    return parse_spec(doc, file, overrides)
 
 
 def parse_spec_text(text: str, file: str | None = None) -> Spec:
     return parse_spec(parse_yaml(text, file), file)
 
 
-def parse_spec(doc: dict, file: str | None) -> Spec:
+def parse_spec(doc: dict, file: str | None, overrides: dict | None = None) -> Spec:
     for key in doc:
         if key not in TOP_KEYS:
             raise _err(f"unknown top-level key '{key}'{did_you_mean(str(key), TOP_KEYS)}; "
@@ -121,9 +125,10 @@ def parse_spec(doc: dict, file: str | None) -> Spec:
     if len(name.splitlines()) != 1:
         raise _err("'name' must be one line of text", file, doc, "name")
 
-    shape = _input_shape(doc["input"], file, doc)
+    params = parse_params(doc, file, overrides)
+    shape = _input_shape(_substituted(doc, "input", params, file), file, doc)
 
-    batch = _positive(doc.get("batch", 1), "'batch'", file, doc, "batch")
+    batch = _positive(_substituted(doc, "batch", params, file, 1), "'batch'", file, doc, "batch")
     dtype = doc.get("dtype", "float32")
     try:
         Choice(DTYPE_BYTES).check(dtype)
@@ -138,7 +143,62 @@ def parse_spec(doc: dict, file: str | None) -> Spec:
     if not isinstance(desc, str):
         raise _err("'description' must be text", file, doc, "description")
     return Spec(name=name, file=file, input=shape, batch=batch, dtype=dtype, blocks=blocks,
-                layers=layers, raw=doc, description=desc)
+                layers=layers, raw=doc, description=desc, params=params)
+
+
+def _substituted(doc, key, params, file, default=None):
+    """A top-level value with ``$name`` of the spec's params replaced."""
+    value = doc.get(key, default)
+    if not params:
+        return value
+    try:
+        return substitute(value, params)
+    except CostcalcError as exc:
+        pos = pos_of(doc, key)
+        raise exc.located(file=file, line=pos and pos[0], column=pos and pos[1]) from None
+
+
+def parse_params(doc, file, overrides=None) -> dict:
+    """The spec's top-level ``params: {seq: 1024}``, with ``overrides`` applied; an override
+    of a name the spec does not declare is an error listing the names it does."""
+    raw = doc.get("params", {})
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise _err("'params' must be a mapping of name to value, e.g. params: {seq: 1024}",
+                   file, doc, "params")
+    for name in raw:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise _err(f"parameter {describe(name)} must be a plain name", file, raw, name)
+    params = dict(raw)
+    for name, value in (overrides or {}).items():
+        if name not in params:
+            known = ", ".join(params) or "none (add a top-level 'params:' mapping)"
+            raise CostcalcError(f"--set {name}: the spec has no parameter '{name}'"
+                                f"{did_you_mean(str(name), params)}; its params: {known}", file=file)
+        params[name] = value
+    return params
+
+
+def parse_set(items) -> dict:
+    """``--set NAME=VALUE`` options as a mapping; each VALUE is read as a YAML scalar
+    (``2048`` is an int, ``same`` text, ``true`` a boolean)."""
+    import yaml
+
+    out = {}
+    for item in items or ():
+        name, eq, text = str(item).partition("=")
+        name = name.strip()
+        if not eq or not name.isidentifier():
+            raise CostcalcError(f"--set {item!r}: expected NAME=VALUE, e.g. --set seq=2048")
+        try:
+            value = yaml.safe_load(text) if text.strip() else text
+        except yaml.YAMLError:
+            value = text
+        if isinstance(value, (list, dict)):
+            raise CostcalcError(f"--set {name}: the value must be a single number or word, not {describe(value)}")
+        out[name] = value
+    return out
 
 
 MAX_RANK = 8

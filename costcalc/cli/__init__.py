@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+import typer.main
 
-from costcalc.ops.args import MAX_INT
+from costcalc.cli.coercion import install as install_coercion
 from costcalc.errors import EXIT_FAIL, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, CostcalcError, printable
+from costcalc.ops.args import MAX_INT
 
 
 app = typer.Typer(
@@ -66,6 +68,11 @@ def _main(debug: bool = typer.Option(False, "--debug", help="show the traceback 
     _state["quiet"] = quiet
 
 
+SetOpt = typer.Option(None, "--set", metavar="NAME=VALUE",
+                      help="override a top-level parameter of the spec (params: in the spec), "
+                           "e.g. --set seq=2048; repeatable")
+
+
 def _spec_args(paths):
     """The spec files among command-line paths; claims files are skipped with a note."""
     if not paths:
@@ -79,21 +86,54 @@ def _spec_args(paths):
     return specs
 
 
-def _analyze_all(specs, convention, batch, dtype):
-    from costcalc.counting.results import analyze
+def _params(items) -> dict | None:
+    if not items:
+        return None
+    from costcalc.spec.schema import parse_set
 
-    results = [analyze(str(s), convention=convention.value, batch=batch, dtype=dtype) for s in specs]
-    gc.freeze()  # they live until exit: the cyclic collector need not re-scan them while reporting
-    return results
+    return parse_set(items)
 
 
-def _warn(results):
-    """The results' warnings on stderr, one line per kind and file (none with --quiet)."""
-    if _state["quiet"]:
+#: command → (the library function that computes what it prints, the warnings of that result).
+#: Each command's options are parsed by its typer function below, which calls run().
+COMMANDS = {
+    "analyze": ("costcalc:analyze", lambda rs: [w for r in rs for w in r.warnings]),
+    "compare": ("costcalc:compare", lambda d: [w for m in d["models"] for w in m["warnings"]]),
+    "table": ("costcalc:table1", lambda t: t.warnings),
+    "verify": ("costcalc.crosscheck:verify", lambda cs: [w for c in cs for w in c.result.warnings]),
+    "check": ("costcalc.expectations.gate:run_check", lambda report: []),
+    "lock": ("costcalc.expectations.gate:run_lock", lambda done: []),
+}
+
+
+def call(command: str, *args, **kwargs):
+    """The command's library function, called with the parsed options."""
+    from importlib import import_module
+
+    module, _, name = COMMANDS[command][0].partition(":")
+    return getattr(import_module(module), name)(*args, **kwargs)
+
+
+def run(command: str, fmt: str, data, **opts):
+    """Render a command's result (report.render.RENDERERS) and print its warnings: after a
+    table, so that they are what a terminal shows last; before any other format."""
+    from costcalc.report.render import emit
+
+    warnings = COMMANDS[command][1](data)
+    if fmt != "table":
+        _warn(warnings)
+    emit(command, fmt, data, **opts)
+    if fmt == "table":
+        _warn(warnings)
+
+
+def _warn(warnings):
+    """Warnings on stderr, one line per kind and file (none with --quiet)."""
+    if _state["quiet"] or not warnings:
         return
     from costcalc.errors import warning_lines
 
-    for line in warning_lines(w for r in results for w in r.warnings):
+    for line in warning_lines(warnings):
         print(f"costcalc: warning: {line}", file=sys.stderr)
 
 
@@ -109,35 +149,17 @@ def analyze(
     convention: ConventionName = ConventionOpt,
     batch: Optional[int] = BatchOpt,
     dtype: Optional[str] = DtypeOpt,
+    set_: Optional[List[str]] = SetOpt,
 ):
-    """Per-layer params, MACs, element ops and activations, with block subtotals and totals."""
+    """Per-layer params, MACs, element ops and activations, with block subtotals and totals,
+    then the spec's published claims with their verdicts."""
     if chart and format is not Format.table:
         raise CostcalcError(f"--chart draws in the terminal; it does not combine with --format {format.value}")
-    results = _analyze_all(_spec_args(specs), convention, batch, dtype)
-    from costcalc.expectations.claims import claim_outcomes
-
-    claims = [claim_outcomes(r) for r in results]
-    if format is Format.json:
-        from costcalc.report.verdicts import analyze_json
-        from costcalc.report.text import to_json
-
-        _warn(results)
-        print(to_json(analyze_json(results, claims)))
-    elif format is Format.csv:
-        from costcalc.report.text import analyze_csv
-
-        _warn(results)
-        sys.stdout.write(analyze_csv(results))
-    elif format is Format.markdown:
-        from costcalc.report.text import analyze_markdown
-
-        _warn(results)
-        sys.stdout.write(analyze_markdown(results, depth, claims))
-    else:
-        from costcalc.report.table import print_analyze
-
-        print_analyze(results, depth, claims=claims, chart=chart)
-        _warn(results)
+    params = _params(set_)
+    results = [call("analyze", str(s), set=params, convention=convention.value, batch=batch, dtype=dtype)
+               for s in _spec_args(specs)]
+    gc.freeze()  # they live until exit: the cyclic collector need not re-scan them while reporting
+    run("analyze", format.value, results, depth=depth, chart=chart)
 
 
 @app.command()
@@ -148,28 +170,13 @@ def compare(
     convention: ConventionName = ConventionOpt,
     batch: Optional[int] = BatchOpt,
     dtype: Optional[str] = DtypeOpt,
+    set_: Optional[List[str]] = SetOpt,
 ):
     """Totals side by side, with ratios against the first spec and a per-path diff."""
-    specs = _spec_args(specs)
-    if len(specs) < 2:
-        raise CostcalcError("compare needs two or more spec files")
-    from costcalc.counting.compare import compare as build
-
-    results = _analyze_all(specs, convention, batch, dtype)
-    data = build(results)
-    _warn(results)
-    if format is CompareFormat.json:
-        from costcalc.report.text import to_json
-
-        print(to_json(data))
-    elif format is CompareFormat.markdown:
-        from costcalc.report.text import compare_markdown
-
-        sys.stdout.write(compare_markdown(data))
-    else:
-        from costcalc.report.table import print_compare
-
-        print_compare(data)
+    data = call("compare", _spec_args(specs), set=_params(set_), convention=convention.value,
+                batch=batch, dtype=dtype)
+    gc.freeze()
+    run("compare", format.value, data)
 
 
 @app.command()
@@ -180,13 +187,16 @@ def report(
     convention: ConventionName = ConventionOpt,
     batch: Optional[int] = BatchOpt,
     dtype: Optional[str] = DtypeOpt,
+    set_: Optional[List[str]] = SetOpt,
 ):
     """One self-contained HTML file (nothing fetched): exact totals, per-layer bar charts, the
     layer graph, published claims and, with several specs, the compare view."""
     from costcalc.report.html import write_report
 
-    results = _analyze_all(_spec_args(specs), convention, batch, dtype)
-    _warn(results)
+    params = _params(set_)
+    results = [call("analyze", str(s), set=params, convention=convention.value, batch=batch, dtype=dtype)
+               for s in _spec_args(specs)]
+    _warn(COMMANDS["analyze"][1](results))
     print(write_report(results, output))
 
 
@@ -205,35 +215,12 @@ def kinds():
 def table(
     spec: Path = typer.Argument(..., help="spec file (YAML)", show_default=False, metavar="SPEC"),
     format: Format = typer.Option(Format.table, "--format", "-f", help="output format"),
+    set_: Optional[List[str]] = SetOpt,
 ):
     """The GoogLeNet paper's Table 1 layout: one row per top-level layer or block, with filter
     columns, depth, params (K = 1024) and ops (MACs, M = 10^6), then every published claim
     beside the exact computed figure, with its verdict."""
-    from costcalc.expectations.claims import claim_outcomes
-    from costcalc.counting.results import analyze as count
-    from costcalc.paper.table1 import build_table
-
-    result = count(str(spec))
-    data = build_table(result, claim_outcomes(result))
-    _warn([result])
-    if format is Format.json:
-        from costcalc.report.paper import table_json
-        from costcalc.report.text import to_json
-
-        print(to_json(table_json(data)))
-    elif format is Format.csv:
-        from costcalc.report.paper import table_csv
-
-        sys.stdout.write(table_csv(data))
-    elif format is Format.markdown:
-        from costcalc.report.paper import table_markdown
-        from costcalc.report.text import md_table
-
-        sys.stdout.write(table_markdown(data, md_table))
-    else:
-        from costcalc.report.table import print_table1
-
-        print_table1(data)
+    run("table", format.value, call("table", str(spec), set=_params(set_)))
 
 
 @app.command()
@@ -245,28 +232,14 @@ def verify(
     fvcore_limit: int = typer.Option(1024, "--fvcore-limit", min=0, metavar="MiB",
                                      help="run fvcore (CPU tensors) only if parameters + activations "
                                           "fit in this many MiB; FlopCounterMode always runs on meta"),
+    set_: Optional[List[str]] = SetOpt,
 ):
     """Build the real PyTorch model and check every layer against fvcore and FlopCounterMode.
 
     Exit 0 when everything agrees exactly, 1 on any mismatch, 2 on bad input."""
-    from costcalc.crosscheck import report_dict, verify as run
-
-    checks = run([str(s) for s in _spec_args(specs)], convention=convention.value, batch=batch,
-                 fvcore_limit=fvcore_limit << 20)
-    if format is CompareFormat.json:
-        from costcalc.report.text import to_json
-
-        print(to_json(report_dict(checks)))
-    elif format is CompareFormat.markdown:
-        from costcalc.report.crosscheck import verify_markdown
-
-        sys.stdout.write(verify_markdown(checks))
-    else:
-        from costcalc.report.crosscheck import print_verify
-
-        print_verify(checks)
-    for c in checks:
-        _warn([c.result])
+    checks = call("verify", [str(s) for s in _spec_args(specs)], convention=convention.value,
+                  batch=batch, fvcore_limit=fvcore_limit << 20, params=_params(set_))
+    run("verify", format.value, checks)
     if not all(c.ok for c in checks):
         raise typer.Exit(EXIT_FAIL)
 
@@ -306,12 +279,13 @@ def check(
                                  help="failures to list in table and markdown (json and junit list all)"),
     html: Optional[Path] = typer.Option(None, "--html", metavar="FILE",
                                         help="also write the HTML report of the checked specs (a CI artifact)"),
+    set_: Optional[List[str]] = SetOpt,
 ):
-    from costcalc.expectations.gate import run_check
-    from costcalc.report.render import emit_check as emit
+    from costcalc.report.render import emit_check
 
-    report = run_check(_spec_args(specs) or (), budget=budget, lock=lock, tolerance=tolerance)
-    emit(report, format.value, output, top, max_rows, bool(os.environ.get("GITHUB_ACTIONS")))
+    report = call("check", _spec_args(specs) or (), budget=budget, lock=lock, tolerance=tolerance,
+                  params=_params(set_))
+    emit_check(report, format.value, output, top, max_rows, bool(os.environ.get("GITHUB_ACTIONS")))
     if html is not None:
         from costcalc.report.html import write_report
 
@@ -328,15 +302,13 @@ def lock_cmd(
                                                             "lock, else costcalc.lock)"),
     update: bool = typer.Option(False, "--update", help="rewrite an existing lock with the current "
                                                        "figures (atomically)"),
+    set_: Optional[List[str]] = SetOpt,
 ):
     """Write the baseline lock: exact params, MACs and activations per spec, block instance and
     layer. An existing lock is only rewritten with --update (other specs in it are kept; specs
     whose file is gone are dropped). Exit codes: 0 written, 2 usage or input error."""
-    from costcalc.expectations.gate import run_lock
-
-    from costcalc.report.gate import lock_summary
-
-    print(lock_summary(run_lock(_spec_args(specs) or (), lock=lock, update=update)))
+    run("lock", "table", call("lock", _spec_args(specs) or (), lock=lock, update=update,
+                              params=_params(set_)))
 
 
 def main(argv=None):
@@ -351,7 +323,9 @@ def main(argv=None):
     thresholds = gc.get_threshold()
     gc.set_threshold(50_000, 20, 20)
     try:
-        code = app(args=argv, prog_name="costcalc", standalone_mode=False)
+        command = typer.main.get_command(app)
+        install_coercion(command)  # typer's values without importing pydantic (cli/coercion.py)
+        code = command.main(args=argv, prog_name="costcalc", standalone_mode=False)
     except CostcalcError as exc:
         if _state["debug"]:
             raise
