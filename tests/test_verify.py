@@ -57,14 +57,19 @@ def test_every_kind_spec_agrees(convention):
     c = check_model(analyze(graph, convention=convention), m)
     assert c.ok, [(l.name, l.notes) for l in c.mismatches]
     # hand arithmetic: conv c1 12*12*8 outputs * 4*9 = 41,472; grouped dilated conv dil
-    # 12*12*8 * (8/2)*9 = 41,472; fc 16*10 = 160 → 83,104 MACs
-    assert c.totals["analytic"]["conv_linear_macs"] == 83_104
-    # fvcore adds batchnorm 2 * 8*12*12 = 2,304, adaptive pool input 16*6*6 = 576 and global
-    # pool input 16*4*5 = 320: 83,104 + 3,200 = 86,304
-    assert c.totals["fvcore"]["raw"] == 86_304
-    assert c.totals["flopcounter"]["raw"] == 166_208  # 2 * 83,104
-    # params: c1 8*4*9 = 288, bn 8+8 = 16, dil 8*4*9 + 8 = 296, fc 16*10 + 10 = 170 → 770
-    assert c.totals["torch"]["params"] == 770
+    # 12*12*8 * (8/2)*9 = 41,472; squeeze-excitation 1x1 convs on 1x1: se_reduce 16*4 = 64,
+    # se_expand 4*16 = 64; fc on pad_channels' 2 + 16 + 2 = 20 features: 20*10 = 200
+    # → 41,472 + 41,472 + 64 + 64 + 200 = 83,272 MACs
+    assert c.totals["analytic"]["conv_linear_macs"] == 83_272
+    # fvcore adds batchnorm 2 * 8*12*12 = 2,304, se_pool's input 16*6*6 = 576, layernorm ln
+    # 5 (affine) * 16*6*6 = 2,880, adaptive pool input 20*3*3 = 180, global pool input
+    # 20*4*5 = 400 and ln_last 4 (no affine) * 10 = 40: 83,272 + 6,380 = 89,652 (mul,
+    # hardswish, silu, gelu, hardsigmoid: fvcore skips them)
+    assert c.totals["fvcore"]["raw"] == 89_652
+    assert c.totals["flopcounter"]["raw"] == 166_544  # 2 * 83,272
+    # params: c1 8*4*9 = 288, bn 8+8 = 16, dil 8*4*9 + 8 = 296, se_reduce 16*4 + 4 = 68,
+    # se_expand 4*16 + 16 = 80, ln 16+16 = 32, ls 16, fc 20*10 + 10 = 210 → 1,006
+    assert c.totals["torch"]["params"] == 1_006
 
 
 # GoogLeNet (the paper's, specs/googlenet.yaml). Independent figures: fvcore 0.1.5 on the

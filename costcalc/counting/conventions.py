@@ -65,11 +65,18 @@ def _fvcore_adaptive_pool(a, inputs, out, cost):
     return numel(inputs[0])
 
 
+def _fvcore_layernorm(a, inputs, out, cost):
+    # fvcore's aten::layer_norm handle (norm_flop_counter): 5 per input element with the
+    # affine weight, 4 without, over the whole tensor whatever the axis
+    return numel(inputs[0]) * (5 if a["affine"] else 4)
+
+
 FVCORE_RULES = MappingProxyType({
     "conv": _fvcore_conv,
     "batchnorm": _fvcore_batchnorm,
     "adaptive_avgpool": _fvcore_adaptive_pool,
     "global_avgpool": _fvcore_adaptive_pool,
+    "layernorm": _fvcore_layernorm,
 })
 
 CONVENTIONS = {
