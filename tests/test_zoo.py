@@ -26,6 +26,9 @@ PUBLISHED = {
     "googlenet_torchvision.yaml": (6_624_904, 1_498),  # googlenet.py GoogLeNet_Weights: 6624904, 1.498
     "squeezenet1_0.yaml": (1_248_424, 819),   # squeezenet.py SqueezeNet1_0_Weights: 1248424, 0.819
     "densenet121.yaml": (7_978_856, 2_834),   # densenet.py DenseNet121_Weights: 7978856, 2.834
+    # mobilenetv3.py MobileNet_V3_Small_Weights / MobileNet_V3_Large_Weights IMAGENET1K_V1
+    "mobilenet_v3_small.yaml": (2_542_856, 57),   # 2542856, _ops 0.057
+    "mobilenet_v3_large.yaml": (5_483_032, 217),  # 5483032, _ops 0.217
     # inception.py Inception_V3_Weights: 27161264 params, _ops 5.713. The published count
     # includes the AuxLogits head, which the spec leaves out (it only runs in training):
     # conv0 768*128 + BN 2*128 + conv1 128*768*5*5 + BN 2*768 + fc 768*1000 + 1000
@@ -225,3 +228,16 @@ def test_costcalc_verify_agrees_exactly(spec, convention):
     assert c.ok
     assert c.totals["torch"]["params"] == PUBLISHED[spec][0]  # the real model's numel
     assert c.totals["flopcounter"]["raw"] == 2 * c.totals["analytic"]["conv_linear_macs"]
+
+
+def test_mobilenet_v3_small_squeeze_excitation_by_hand():
+    # bneck1 of MobileNetV3-Small on 16x112x112: depthwise 3x3 stride 2 → 16x56x56, then SE with
+    # _make_divisible(16 // 4, 8) = 8 squeeze channels: fc1 16*8 + 8 = 136 params and 16*8 = 128
+    # MACs on 1x1, fc2 8*16 + 16 = 144 params and 128 MACs; the mul scales 16*56*56 = 50,176
+    # elements (one op each); the pool reads them all: 50,176 ops
+    r = costcalc.analyze(ZOO / "mobilenet_v3_small.yaml")
+    se = r.scope_totals()["bneck1/se"]
+    assert se["params"] == 136 + 144 and se["macs"] == 128 + 128
+    assert r.layer("bneck1/se/scale").elementops == 50_176
+    assert r.layer("bneck1/se/scale").output == (16, 56, 56)
+    assert r.layer("bneck1/se/avgpool").elementops == 50_176
