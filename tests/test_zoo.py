@@ -29,6 +29,7 @@ PUBLISHED = {
     # mobilenetv3.py MobileNet_V3_Small_Weights / MobileNet_V3_Large_Weights IMAGENET1K_V1
     "mobilenet_v3_small.yaml": (2_542_856, 57),   # 2542856, _ops 0.057
     "mobilenet_v3_large.yaml": (5_483_032, 217),  # 5483032, _ops 0.217
+    "efficientnet_b0.yaml": (5_288_548, 386),  # efficientnet.py EfficientNet_B0_Weights: 5288548, 0.386
     # inception.py Inception_V3_Weights: 27161264 params, _ops 5.713. The published count
     # includes the AuxLogits head, which the spec leaves out (it only runs in training):
     # conv0 768*128 + BN 2*128 + conv1 128*768*5*5 + BN 2*768 + fc 768*1000 + 1000
@@ -241,3 +242,15 @@ def test_mobilenet_v3_small_squeeze_excitation_by_hand():
     assert r.layer("bneck1/se/scale").elementops == 50_176
     assert r.layer("bneck1/se/scale").output == (16, 56, 56)
     assert r.layer("bneck1/se/avgpool").elementops == 50_176
+
+
+def test_efficientnet_b0_mbconv_by_hand():
+    # stage2/first: MBConv(t=6, k=3, s=2) from 16x112x112 to 24x56x56; expand 1x1 to 96:
+    # 112*112*96*16 = 19,267,584 MACs; depthwise 3x3/2: 56*56*96*9 = 2,709,504; SE squeezes to
+    # 16 // 4 = 4 (the block's input, not the expanded width): 96*4 + 4*96 = 768; project
+    # 56*56*24*96 = 7,225,344 → 29,203,200 MACs
+    r = costcalc.analyze(ZOO / "efficientnet_b0.yaml")
+    assert r.scope_totals()["stage2/first"]["macs"] == 29_203_200
+    # params: expand 96*16 + BN 2*96 = 1,728; depthwise 96*9 + 192 = 1,056; SE fc1 96*4 + 4 =
+    # 388, fc2 4*96 + 96 = 480; project 24*96 + BN 48 = 2,352 → 6,004
+    assert r.scope_totals()["stage2/first"]["params"] == 6_004
