@@ -29,6 +29,7 @@ PUBLISHED = {
     # mobilenetv3.py MobileNet_V3_Small_Weights / MobileNet_V3_Large_Weights IMAGENET1K_V1
     "mobilenet_v3_small.yaml": (2_542_856, 57),   # 2542856, _ops 0.057
     "mobilenet_v3_large.yaml": (5_483_032, 217),  # 5483032, _ops 0.217
+    "shufflenet_v2_x1_0.yaml": (2_278_604, 145),  # shufflenetv2.py ShuffleNet_V2_X1_0_Weights: 2278604, 0.145
     "efficientnet_b0.yaml": (5_288_548, 386),  # efficientnet.py EfficientNet_B0_Weights: 5288548, 0.386
     # inception.py Inception_V3_Weights: 27161264 params, _ops 5.713. The published count
     # includes the AuxLogits head, which the spec leaves out (it only runs in training):
@@ -254,3 +255,14 @@ def test_efficientnet_b0_mbconv_by_hand():
     # params: expand 96*16 + BN 2*96 = 1,728; depthwise 96*9 + 192 = 1,056; SE fc1 96*4 + 4 =
     # 388, fc2 4*96 + 96 = 480; project 24*96 + BN 48 = 2,352 → 6,004
     assert r.scope_totals()["stage2/first"]["params"] == 6_004
+
+
+def test_shufflenet_v2_units_by_hand():
+    # stage2/down: 24x56x56 → 116x28x28, branch features 116 // 2 = 58. branch1: depthwise
+    # 3x3/2 784*24*9 = 169,344, 1x1 784*58*24 = 1,091,328; branch2: 1x1 at 56x56 3136*58*24 =
+    # 4,365,312, depthwise 3x3/2 784*58*9 = 409,248, 1x1 784*58*58 = 2,637,376 → 8,672,608
+    r = costcalc.analyze(ZOO / "shufflenet_v2_x1_0.yaml")
+    assert r.scope_totals()["stage2/down"]["macs"] == 8_672_608
+    # a stride-1 unit runs branch2 on half the channels: 784 * (58*58 + 58*9 + 58*58) = 784 * 7,250 = 5,684,000
+    assert r.scope_totals()["stage2/basic/0"]["macs"] == 5_684_000
+    assert r.layer("stage2/basic/0/shuffle").output == (116, 28, 28)
