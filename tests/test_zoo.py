@@ -30,7 +30,8 @@ PUBLISHED = {
     "mobilenet_v3_small.yaml": (2_542_856, 57),   # 2542856, _ops 0.057
     "mobilenet_v3_large.yaml": (5_483_032, 217),  # 5483032, _ops 0.217
     "shufflenet_v2_x1_0.yaml": (2_278_604, 145),  # shufflenetv2.py ShuffleNet_V2_X1_0_Weights: 2278604, 0.145
-    "efficientnet_b0.yaml": (5_288_548, 386),  # efficientnet.py EfficientNet_B0_Weights: 5288548, 0.386
+    "efficientnet_b0.yaml": (5_288_548, 386),
+    "convnext_tiny.yaml": (28_589_128, 4_456),  # convnext.py ConvNeXt_Tiny_Weights: 28589128, 4.456  # efficientnet.py EfficientNet_B0_Weights: 5288548, 0.386
     # inception.py Inception_V3_Weights: 27161264 params, _ops 5.713. The published count
     # includes the AuxLogits head, which the spec leaves out (it only runs in training):
     # conv0 768*128 + BN 2*128 + conv1 128*768*5*5 + BN 2*768 + fc 768*1000 + 1000
@@ -266,3 +267,14 @@ def test_shufflenet_v2_units_by_hand():
     # a stride-1 unit runs branch2 on half the channels: 784 * (58*58 + 58*9 + 58*58) = 784 * 7,250 = 5,684,000
     assert r.scope_totals()["stage2/basic/0"]["macs"] == 5_684_000
     assert r.layer("stage2/basic/0/shuffle").output == (116, 28, 28)
+
+
+def test_convnext_tiny_block_by_hand():
+    # stage1/0: CNBlock(96) on 56x56 (3136 positions). MACs: depthwise 7x7 3136*96*49 =
+    # 14,751,744; Linear 96 -> 384 and 384 -> 96, 3136*384*96 = 115,605,504 each → 245,962,752
+    r = costcalc.analyze(ZOO / "convnext_tiny.yaml")
+    assert r.scope_totals()["stage1/0"]["macs"] == 245_962_752
+    # params: depthwise 96*49 + 96 = 4,800; LayerNorm 96 + 96 = 192; Linears 96*384 + 384 =
+    # 37,248 and 384*96 + 96 = 36,960; layer_scale 96 → 79,296
+    assert r.scope_totals()["stage1/0"]["params"] == 79_296
+    assert r.layer("stage1/0/layer_scale").params == 96
