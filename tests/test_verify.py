@@ -299,3 +299,42 @@ def test_importing_verify_does_not_import_torch():
            "'fvcore' in sys.modules, 'rich.table' in sys.modules)"
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert r.stdout.split() == ["False", "False", "False"], r.stderr
+
+
+def test_resnet20_option_a_equals_a_hand_written_torch_model():
+    """pad_channels in a real model: ResNet-20's option A shortcut, against ResNet-20 written
+    here in torch as it is commonly implemented for CIFAR-10."""
+    from torch import nn
+    from torch.utils.flop_counter import FlopCounterMode
+
+    class Basic(nn.Module):
+        def __init__(self, cin, c, s):
+            super().__init__()
+            self.body = nn.Sequential(nn.Conv2d(cin, c, 3, s, 1, bias=False), nn.BatchNorm2d(c),
+                                      nn.ReLU(), nn.Conv2d(c, c, 3, 1, 1, bias=False),
+                                      nn.BatchNorm2d(c))
+            self.pad, self.s = (c - cin) // 2, s
+
+        def forward(self, x):
+            short = x
+            if self.s != 1 or self.pad:
+                short = nn.functional.pad(x[:, :, ::self.s, ::self.s], (0, 0, 0, 0, self.pad, self.pad))
+            return torch.relu(self.body(x) + short)
+
+    layers = [nn.Conv2d(3, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU()]
+    for cin, c, s in ((16, 16, 1), (16, 32, 2), (32, 64, 2)):
+        layers += [Basic(cin, c, s), Basic(c, c, 1), Basic(c, c, 1)]
+    net = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10)).eval()
+    x = torch.zeros(1, 3, 32, 32)
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        out = net(x)
+    r = analyze(build_graph(DATA / "resnet20_option_a.yaml"))
+    # conv1 432 + BN 32; stage1 6 * 16*16*9 = 13,824 + BN 6*32; stage2 16*32*9 + 5 * 32*32*9 =
+    # 50,688 + BN 6*64; stage3 32*64*9 + 5 * 64*64*9 = 202,752 + BN 6*128; fc 650 → 269,722
+    assert r.totals["params"] == sum(p.numel() for p in net.parameters()) == 269_722
+    # 32*32*16*27 + 6 * 32*32*16*16*9 + (16*16*32*16*9 + 5 * 16*16*32*32*9)
+    # + (8*8*64*32*9 + 5 * 8*8*64*64*9) + 640 = 442,368 + 14,155,776 + 12,976,128 * 2 + 640
+    assert 2 * r.totals["macs"] == counter.get_total_flops() == 2 * 40_551_040
+    assert tuple(out.shape[1:]) == r.layers[-1].output == (10,)
+    g, m = measured(DATA / "resnet20_option_a.yaml")
+    assert check_model(analyze(g), m).ok
