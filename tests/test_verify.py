@@ -338,3 +338,12 @@ def test_resnet20_option_a_equals_a_hand_written_torch_model():
     assert tuple(out.shape[1:]) == r.layers[-1].output == (10,)
     g, m = measured(DATA / "resnet20_option_a.yaml")
     assert check_model(analyze(g), m).ok
+
+
+def test_fvcore_failing_on_a_rank_6_layernorm_is_reported_not_a_crash(write_spec, capsys):
+    # fvcore 0.1.5's norm_flop_counter asserts 2 <= rank <= 5; with the batch this input is rank 6
+    spec = write_spec("input: [2, 3, 4, 5, 6]\nlayers:\n  - {name: n, layernorm: {axis: -1}}\n")
+    code, out, err = run_main(["verify", str(spec)], capsys)
+    assert code == 0 and err == "", err
+    assert "fvcore not run: its analysis fails on this model (AssertionError" in out
+    assert "layer 'n' gets rank 6" in out
