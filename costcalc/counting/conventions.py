@@ -109,7 +109,7 @@ def tool_counts(kind) -> dict:
     return {
         "MACs": kind.macs_rule,
         "FlopCounterMode": "2 × MACs" if macs else "0",
-        "fvcore": fv.__doc__ if fv else "MACs" if macs else "0 (no fvcore handle: skipped or ignored)",
+        "fvcore": fv.__doc__ if fv else "its MACs" if macs else "0 (no fvcore handle: skipped or ignored)",
     }
 
 
