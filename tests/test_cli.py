@@ -104,6 +104,7 @@ def test_missing_file_exit_2():
     ["analyze", "specs/googlenet.yaml", "--format", "json"],
     ["compare", "specs/naive.yaml", "specs/reduced.yaml", "--format", "json"],
     ["analyze", "specs/googlenet.yaml"],
+    ["kinds"],
 ])
 def test_analytic_path_never_imports_torch(args):
     code = ("import sys, runpy; sys.argv = ['costcalc'] + %r\n"
@@ -184,3 +185,21 @@ def test_a_huge_batch_is_a_usage_error(batch):
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
     assert r.stderr.startswith("costcalc: error: Invalid value for '--batch'") and "1099511627776" in r.stderr
     assert r.stderr.count("\n") == 1
+
+
+def test_kinds_says_which_tools_count_each_kind():
+    r = run_cli("kinds")
+    assert r.returncode == 0, r.stderr
+    blocks = {}
+    for line in r.stdout.splitlines():
+        if not line.startswith(" "):
+            name = line.split()[0]
+        blocks[name] = blocks.get(name, "") + line + "\n"
+    # the SE multiply and the activations: no MACs, so FlopCounterMode 0; fvcore has no handle
+    for kind in ("mul", "layer_scale", "hardswish", "silu", "gelu", "hardsigmoid"):
+        assert "counted: MACs: 0; FlopCounterMode: 0; fvcore: 0 (no fvcore handle" in blocks[kind]
+    assert "fvcore: 5 per element with affine, 4 without (aten::layer_norm" in blocks["layernorm"]
+    assert "fvcore: 2 per element with affine, 1 without (aten::batch_norm" in blocks["batchnorm"]
+    assert "FlopCounterMode: 2 × MACs; fvcore: its MACs" in blocks["conv"]
+    assert "element ops: one multiply per output element" in blocks["mul"]
+

@@ -768,3 +768,19 @@ def test_as_a_real_process(tmp_path, content, needle):
     r = run_cli("analyze", p)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stderr.count("\n") == 1 and r.stderr.startswith(f"costcalc: error: {p}") and needle in r.stderr
+
+
+def test_mul_takes_exactly_two_inputs_and_names_both_when_they_do_not_broadcast(error):
+    three = C3 + ("layers:\n  - {name: a, conv: {out: 4, kernel: 1}}\n"
+                  "  - {name: b, global_avgpool: }\n  - {name: m, mul: [a, b, a]}\n")
+    assert error(three).endswith("layer 'm': mul needs exactly two inputs, e.g. mul: [a, b]")
+    bad = C3 + ("layers:\n  - {name: a, conv: {out: 4, kernel: 1}}\n"
+                "  - {name: b, conv: {out: 2, kernel: 8}}\n  - {name: m, mul: [a, b]}\n")
+    msg = error(bad)
+    assert "layer 'm': mul needs two shapes of one rank whose sizes are equal or 1 on each axis" in msg
+    assert "but 'a' gives [4, 8, 8] and 'b' gives [2, 1, 1]" in msg
+
+
+def test_layernorm_on_an_axis_the_input_lacks_is_one_line(error):
+    text = C3 + "layers:\n  - {name: n, layernorm: {axis: D}}\n"
+    assert error(text) == f"{at(text, '{name: n')}: layer 'n': the input has no axis 'D' (its layout is [C, H, W])"

@@ -100,3 +100,124 @@ def test_maxpool_pad_limit_uses_the_undilated_kernel(k, d, p):
             ours("maxpool", args, shape)
         return
     assert ours("maxpool", args, shape)[0] == expect
+
+
+# -- issue 15's kinds: shapes and params against real torch modules and ops --------------------
+
+def ours_on(kind, args, *shapes):
+    """Shape and cost of ``kind`` on Shape inputs (with layouts), as the graph gives them."""
+    from costcalc.ops.base import Shape
+
+    k = ops.get(kind)
+    a = validate_args(kind, k.args, args, lambda key: None)
+    inputs = [s if isinstance(s, Shape) else Shape(s) for s in shapes]
+    out = k.shape(a, inputs)
+    return tuple(out), k.cost(a, inputs, out)
+
+
+def run(fn, *shapes):
+    with torch.no_grad():
+        return tuple(fn(*[torch.zeros((2,) + s) for s in shapes]).shape[1:])
+
+
+@pytest.mark.parametrize("kind,module", [
+    ("hardswish", nn.Hardswish()), ("hardsigmoid", nn.Hardsigmoid()), ("silu", nn.SiLU()),
+    ("gelu", nn.GELU()), ("stochastic_depth", nn.Identity())])  # StochasticDepth: eval identity
+@pytest.mark.parametrize("shape", [(5,), (3, 4, 7), (2, 3, 5, 6)])
+def test_activations_keep_the_shape_and_cost_one_op_per_element(kind, module, shape):
+    got, cost = ours_on(kind, {}, shape)
+    assert got == run(module, shape)
+    n = 1
+    for d in shape:
+        n *= d
+    assert cost.params == 0 and cost.macs == 0
+    assert cost.elementops == (0 if kind == "stochastic_depth" else n)
+
+
+def test_gelu_tanh_is_accepted_and_anything_else_refused():
+    assert ours_on("gelu", {"approximate": "tanh"}, (4, 3, 3))[0] == run(nn.GELU("tanh"), (4, 3, 3))
+    from costcalc.errors import CostcalcError
+
+    with pytest.raises(CostcalcError, match="'approximate' must be one of 'none', 'tanh'"):
+        ours_on("gelu", {"approximate": "erf"}, (4, 3, 3))
+
+
+@pytest.mark.parametrize("x,y", [((6, 5, 7), (6, 1, 1)), ((6, 5, 7), (6, 5, 7)),
+                                 ((1, 5, 7), (6, 5, 1)), ((4, 9), (1, 9)), ((3,), (1,))])
+def test_mul_broadcasts_as_torch(x, y):
+    got, cost = ours_on("mul", {}, x, y)
+    assert got == run(torch.mul, x, y)
+    n = 1
+    for d in got:
+        n *= d
+    assert cost.elementops == n and cost.macs == 0 and cost.params == 0
+
+
+@pytest.mark.parametrize("x,y", [((6, 5, 7), (3, 1, 1)), ((6, 5, 7), (6,)), ((4, 9), (4, 3))])
+def test_mul_refuses_what_does_not_broadcast_per_sample(x, y):
+    with pytest.raises(ShapeError, match="mul needs two shapes of one rank"):
+        ours_on("mul", {}, x, y)
+
+
+@pytest.mark.parametrize("shape,layout,axis", [
+    ((8, 5, 6), None, "C"), ((8, 5, 6), None, 0), ((7, 12), ("T", "D"), "D"),
+    ((7, 12), ("T", "D"), -1), ((3, 7, 12), ("H", "T", "Dh"), "T")])
+@pytest.mark.parametrize("affine", [True, False])
+def test_layernorm_over_one_axis_equals_torch_layernorm_there(shape, layout, axis, affine):
+    from costcalc.ops.base import Shape
+
+    s = Shape(shape, layout)
+    k = s.axis(axis)
+    module = nn.LayerNorm(shape[k], elementwise_affine=affine)
+    # torch normalises the last dims: move the axis last (ConvNeXt's LayerNorm2d permutes so)
+    real = run(lambda x: module(x.movedim(k + 1, -1)).movedim(-1, k + 1), shape)
+    got, cost = ours_on("layernorm", {"axis": axis, "affine": affine}, s)
+    assert got == real == shape
+    assert cost.params == sum(p.numel() for p in module.parameters())  # 2 * shape[k] or 0
+    n = 1
+    for d in shape:
+        n *= d
+    assert cost.elementops == n * (5 if affine else 4)
+
+
+def test_layernorm_and_layer_scale_refuse_an_axis_the_input_lacks():
+    for kind in ("layernorm", "layer_scale"):
+        with pytest.raises(ShapeError, match="the input has no axis 'D'"):
+            ours_on(kind, {"axis": "D"}, (8, 5, 6))
+
+
+@pytest.mark.parametrize("shape,axis", [((8, 5, 6), "C"), ((8, 5, 6), 0), ((7, 12), -1)])
+def test_layer_scale_has_one_param_per_index_of_its_axis(shape, axis):
+    from costcalc.ops.base import Shape
+
+    s = Shape(shape)
+    k = s.axis(axis)
+    gamma = nn.Parameter(torch.ones([shape[k] if i == k else 1 for i in range(len(shape))]))
+    got, cost = ours_on("layer_scale", {"axis": axis}, s)
+    assert got == run(lambda x: gamma * x, shape)  # ConvNeXt: layer_scale (C, 1, 1) * x
+    assert cost.params == gamma.numel() == shape[k]
+
+
+@pytest.mark.parametrize("c,g", [(8, 2), (12, 3), (6, 6), (5, 1)])
+def test_channel_shuffle_equals_torch(c, g):
+    got, cost = ours_on("channel_shuffle", {"groups": g}, (c, 3, 4))
+    assert got == run(nn.ChannelShuffle(g), (c, 3, 4))
+    assert cost == type(cost)()
+
+
+def test_channel_shuffle_groups_must_divide_the_channels():
+    with pytest.raises(RuntimeError):  # torch refuses too
+        run(nn.ChannelShuffle(3), (8, 3, 4))
+    with pytest.raises(ShapeError, match="groups 3 must divide the input channels 8"):
+        ours_on("channel_shuffle", {"groups": 3}, (8, 3, 4))
+
+
+@pytest.mark.parametrize("before,after,stride", [(4, 4, 2), (0, 3, 1), (2, 0, 3), (8, 8, 2)])
+@pytest.mark.parametrize("hw", [(8, 8), (7, 5), (1, 2)])
+def test_pad_channels_equals_resnet_option_a(before, after, stride, hw):
+    shape = (6,) + hw
+    real = run(lambda x: nn.functional.pad(x[:, :, ::stride, ::stride],
+                                           (0, 0, 0, 0, before, after), "constant", 0), shape)
+    got, cost = ours_on("pad_channels", {"before": before, "after": after, "stride": stride}, shape)
+    assert got == real
+    assert cost == type(cost)()

@@ -275,3 +275,12 @@ def test_a_repeated_block_row_is_described_by_its_block(tmp_path):
     assert (row.type, row.label) == ("residual", "residual ×3")
     assert row.depth == 3  # three 3x3 convs on the longest path
     assert row.params == 3 * (8 * 8 * 9 + 8)  # 1,752
+
+
+def test_modern_activations_and_norms_fold_into_the_row_above():
+    # MobileNetV3-Small's classifier: linear 576 -> 1024, Hardswish, dropout, linear; ConvNeXt's
+    # stem: conv 4x4/4, then its LayerNorm2d
+    rows = {r.name: r for r in build_table(costcalc.analyze(SPECS / "zoo" / "mobilenet_v3_small.yaml"), []).rows}
+    assert rows["fc1"].layers == ["fc1", "hardswish"] and "hardswish" not in rows
+    rows = {r.name: r for r in build_table(costcalc.analyze(SPECS / "zoo" / "convnext_tiny.yaml"), []).rows}
+    assert rows["stem"].layers == ["stem", "stem_norm"]

@@ -57,14 +57,19 @@ def test_every_kind_spec_agrees(convention):
     c = check_model(analyze(graph, convention=convention), m)
     assert c.ok, [(l.name, l.notes) for l in c.mismatches]
     # hand arithmetic: conv c1 12*12*8 outputs * 4*9 = 41,472; grouped dilated conv dil
-    # 12*12*8 * (8/2)*9 = 41,472; fc 16*10 = 160 → 83,104 MACs
-    assert c.totals["analytic"]["conv_linear_macs"] == 83_104
-    # fvcore adds batchnorm 2 * 8*12*12 = 2,304, adaptive pool input 16*6*6 = 576 and global
-    # pool input 16*4*5 = 320: 83,104 + 3,200 = 86,304
-    assert c.totals["fvcore"]["raw"] == 86_304
-    assert c.totals["flopcounter"]["raw"] == 166_208  # 2 * 83,104
-    # params: c1 8*4*9 = 288, bn 8+8 = 16, dil 8*4*9 + 8 = 296, fc 16*10 + 10 = 170 → 770
-    assert c.totals["torch"]["params"] == 770
+    # 12*12*8 * (8/2)*9 = 41,472; squeeze-excitation 1x1 convs on 1x1: se_reduce 16*4 = 64,
+    # se_expand 4*16 = 64; fc on pad_channels' 2 + 16 + 2 = 20 features: 20*10 = 200
+    # → 41,472 + 41,472 + 64 + 64 + 200 = 83,272 MACs
+    assert c.totals["analytic"]["conv_linear_macs"] == 83_272
+    # fvcore adds batchnorm 2 * 8*12*12 = 2,304, se_pool's input 16*6*6 = 576, layernorm ln
+    # 5 (affine) * 16*6*6 = 2,880, adaptive pool input 20*3*3 = 180, global pool input
+    # 20*4*5 = 400 and ln_last 4 (no affine) * 10 = 40: 83,272 + 6,380 = 89,652 (mul,
+    # hardswish, silu, gelu, hardsigmoid: fvcore skips them)
+    assert c.totals["fvcore"]["raw"] == 89_652
+    assert c.totals["flopcounter"]["raw"] == 166_544  # 2 * 83,272
+    # params: c1 8*4*9 = 288, bn 8+8 = 16, dil 8*4*9 + 8 = 296, se_reduce 16*4 + 4 = 68,
+    # se_expand 4*16 + 16 = 80, ln 16+16 = 32, ls 16, fc 20*10 + 10 = 210 → 1,006
+    assert c.totals["torch"]["params"] == 1_006
 
 
 # GoogLeNet (the paper's, specs/googlenet.yaml). Independent figures: fvcore 0.1.5 on the
@@ -294,3 +299,51 @@ def test_importing_verify_does_not_import_torch():
            "'fvcore' in sys.modules, 'rich.table' in sys.modules)"
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert r.stdout.split() == ["False", "False", "False"], r.stderr
+
+
+def test_resnet20_option_a_equals_a_hand_written_torch_model():
+    """pad_channels in a real model: ResNet-20's option A shortcut, against ResNet-20 written
+    here in torch as it is commonly implemented for CIFAR-10."""
+    from torch import nn
+    from torch.utils.flop_counter import FlopCounterMode
+
+    class Basic(nn.Module):
+        def __init__(self, cin, c, s):
+            super().__init__()
+            self.body = nn.Sequential(nn.Conv2d(cin, c, 3, s, 1, bias=False), nn.BatchNorm2d(c),
+                                      nn.ReLU(), nn.Conv2d(c, c, 3, 1, 1, bias=False),
+                                      nn.BatchNorm2d(c))
+            self.pad, self.s = (c - cin) // 2, s
+
+        def forward(self, x):
+            short = x
+            if self.s != 1 or self.pad:
+                short = nn.functional.pad(x[:, :, ::self.s, ::self.s], (0, 0, 0, 0, self.pad, self.pad))
+            return torch.relu(self.body(x) + short)
+
+    layers = [nn.Conv2d(3, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU()]
+    for cin, c, s in ((16, 16, 1), (16, 32, 2), (32, 64, 2)):
+        layers += [Basic(cin, c, s), Basic(c, c, 1), Basic(c, c, 1)]
+    net = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10)).eval()
+    x = torch.zeros(1, 3, 32, 32)
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        out = net(x)
+    r = analyze(build_graph(DATA / "resnet20_option_a.yaml"))
+    # conv1 432 + BN 32; stage1 6 * 16*16*9 = 13,824 + BN 6*32; stage2 16*32*9 + 5 * 32*32*9 =
+    # 50,688 + BN 6*64; stage3 32*64*9 + 5 * 64*64*9 = 202,752 + BN 6*128; fc 650 → 269,722
+    assert r.totals["params"] == sum(p.numel() for p in net.parameters()) == 269_722
+    # 32*32*16*27 + 6 * 32*32*16*16*9 + (16*16*32*16*9 + 5 * 16*16*32*32*9)
+    # + (8*8*64*32*9 + 5 * 8*8*64*64*9) + 640 = 442,368 + 14,155,776 + 12,976,128 * 2 + 640
+    assert 2 * r.totals["macs"] == counter.get_total_flops() == 2 * 40_551_040
+    assert tuple(out.shape[1:]) == r.layers[-1].output == (10,)
+    g, m = measured(DATA / "resnet20_option_a.yaml")
+    assert check_model(analyze(g), m).ok
+
+
+def test_fvcore_failing_on_a_rank_6_layernorm_is_reported_not_a_crash(write_spec, capsys):
+    # fvcore 0.1.5's norm_flop_counter asserts 2 <= rank <= 5; with the batch this input is rank 6
+    spec = write_spec("input: [2, 3, 4, 5, 6]\nlayers:\n  - {name: n, layernorm: {axis: -1}}\n")
+    code, out, err = run_main(["verify", str(spec)], capsys)
+    assert code == 0 and err == "", err
+    assert "fvcore not run: its analysis fails on this model (AssertionError" in out
+    assert "layer 'n' gets rank 6" in out

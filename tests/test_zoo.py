@@ -26,6 +26,12 @@ PUBLISHED = {
     "googlenet_torchvision.yaml": (6_624_904, 1_498),  # googlenet.py GoogLeNet_Weights: 6624904, 1.498
     "squeezenet1_0.yaml": (1_248_424, 819),   # squeezenet.py SqueezeNet1_0_Weights: 1248424, 0.819
     "densenet121.yaml": (7_978_856, 2_834),   # densenet.py DenseNet121_Weights: 7978856, 2.834
+    # mobilenetv3.py MobileNet_V3_Small_Weights / MobileNet_V3_Large_Weights IMAGENET1K_V1
+    "mobilenet_v3_small.yaml": (2_542_856, 57),   # 2542856, _ops 0.057
+    "mobilenet_v3_large.yaml": (5_483_032, 217),  # 5483032, _ops 0.217
+    "shufflenet_v2_x1_0.yaml": (2_278_604, 145),  # shufflenetv2.py ShuffleNet_V2_X1_0_Weights: 2278604, 0.145
+    "efficientnet_b0.yaml": (5_288_548, 386),
+    "convnext_tiny.yaml": (28_589_128, 4_456),  # convnext.py ConvNeXt_Tiny_Weights: 28589128, 4.456  # efficientnet.py EfficientNet_B0_Weights: 5288548, 0.386
     # inception.py Inception_V3_Weights: 27161264 params, _ops 5.713. The published count
     # includes the AuxLogits head, which the spec leaves out (it only runs in training):
     # conv0 768*128 + BN 2*128 + conv1 128*768*5*5 + BN 2*768 + fc 768*1000 + 1000
@@ -225,3 +231,50 @@ def test_costcalc_verify_agrees_exactly(spec, convention):
     assert c.ok
     assert c.totals["torch"]["params"] == PUBLISHED[spec][0]  # the real model's numel
     assert c.totals["flopcounter"]["raw"] == 2 * c.totals["analytic"]["conv_linear_macs"]
+
+
+def test_mobilenet_v3_small_squeeze_excitation_by_hand():
+    # bneck1 of MobileNetV3-Small on 16x112x112: depthwise 3x3 stride 2 → 16x56x56, then SE with
+    # _make_divisible(16 // 4, 8) = 8 squeeze channels: fc1 16*8 + 8 = 136 params and 16*8 = 128
+    # MACs on 1x1, fc2 8*16 + 16 = 144 params and 128 MACs; the mul scales 16*56*56 = 50,176
+    # elements (one op each); the pool reads them all: 50,176 ops
+    r = costcalc.analyze(ZOO / "mobilenet_v3_small.yaml")
+    se = r.scope_totals()["bneck1/se"]
+    assert se["params"] == 136 + 144 and se["macs"] == 128 + 128
+    assert r.layer("bneck1/se/scale").elementops == 50_176
+    assert r.layer("bneck1/se/scale").output == (16, 56, 56)
+    assert r.layer("bneck1/se/avgpool").elementops == 50_176
+
+
+def test_efficientnet_b0_mbconv_by_hand():
+    # stage2/first: MBConv(t=6, k=3, s=2) from 16x112x112 to 24x56x56; expand 1x1 to 96:
+    # 112*112*96*16 = 19,267,584 MACs; depthwise 3x3/2: 56*56*96*9 = 2,709,504; SE squeezes to
+    # 16 // 4 = 4 (the block's input, not the expanded width): 96*4 + 4*96 = 768; project
+    # 56*56*24*96 = 7,225,344 → 29,203,200 MACs
+    r = costcalc.analyze(ZOO / "efficientnet_b0.yaml")
+    assert r.scope_totals()["stage2/first"]["macs"] == 29_203_200
+    # params: expand 96*16 + BN 2*96 = 1,728; depthwise 96*9 + 192 = 1,056; SE fc1 96*4 + 4 =
+    # 388, fc2 4*96 + 96 = 480; project 24*96 + BN 48 = 2,352 → 6,004
+    assert r.scope_totals()["stage2/first"]["params"] == 6_004
+
+
+def test_shufflenet_v2_units_by_hand():
+    # stage2/down: 24x56x56 → 116x28x28, branch features 116 // 2 = 58. branch1: depthwise
+    # 3x3/2 784*24*9 = 169,344, 1x1 784*58*24 = 1,091,328; branch2: 1x1 at 56x56 3136*58*24 =
+    # 4,365,312, depthwise 3x3/2 784*58*9 = 409,248, 1x1 784*58*58 = 2,637,376 → 8,672,608
+    r = costcalc.analyze(ZOO / "shufflenet_v2_x1_0.yaml")
+    assert r.scope_totals()["stage2/down"]["macs"] == 8_672_608
+    # a stride-1 unit runs branch2 on half the channels: 784 * (58*58 + 58*9 + 58*58) = 784 * 7,250 = 5,684,000
+    assert r.scope_totals()["stage2/basic/0"]["macs"] == 5_684_000
+    assert r.layer("stage2/basic/0/shuffle").output == (116, 28, 28)
+
+
+def test_convnext_tiny_block_by_hand():
+    # stage1/0: CNBlock(96) on 56x56 (3136 positions). MACs: depthwise 7x7 3136*96*49 =
+    # 14,751,744; Linear 96 -> 384 and 384 -> 96, 3136*384*96 = 115,605,504 each → 245,962,752
+    r = costcalc.analyze(ZOO / "convnext_tiny.yaml")
+    assert r.scope_totals()["stage1/0"]["macs"] == 245_962_752
+    # params: depthwise 96*49 + 96 = 4,800; LayerNorm 96 + 96 = 192; Linears 96*384 + 384 =
+    # 37,248 and 384*96 + 96 = 36,960; layer_scale 96 → 79,296
+    assert r.scope_totals()["stage1/0"]["params"] == 79_296
+    assert r.layer("stage1/0/layer_scale").params == 96

@@ -58,12 +58,16 @@ def kinds_table() -> str:
     sys.path.insert(0, str(ROOT))
     from costcalc import ops
 
-    lines = ["| kind | arguments (default) | element ops |", "|---|---|---|"]
+    from costcalc.counting.conventions import tool_counts
+
+    lines = ["| kind | arguments (default) | MACs (FlopCounterMode: 2 ×) | fvcore counts | element ops |",
+             "|---|---|---|---|---|"]
     for n in ops.known():
         k = ops.get(n)
         a = ", ".join(f"`{key}`" + ("" if arg.required else f" ({arg.default})")
                       for key, arg in k.args.items()) or "—"
-        lines.append(f"| `{n}`: {k.summary} | {a} | {k.elementops_rule} |")
+        fv = tool_counts(k)["fvcore"]
+        lines.append(f"| `{n}`: {k.summary} | {a} | {k.macs_rule} | {fv} | {k.elementops_rule} |")
     return "\n".join(lines)
 
 

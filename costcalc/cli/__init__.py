@@ -204,11 +204,14 @@ def report(
 def kinds():
     """List the layer kinds a spec can use, with their arguments."""
     from costcalc import ops as registry
+    from costcalc.counting.conventions import tool_counts
 
     for name in registry.known():
         kind = registry.get(name)
         args = ", ".join(f"{k}: {a.describe()}" for k, a in kind.args.items()) or "no arguments"
-        print(f"{name:18} {kind.summary}\n{'':18} {args}")
+        counts = "; ".join(f"{tool}: {rule}" for tool, rule in tool_counts(kind).items())
+        print(f"{name:18} {kind.summary}\n{'':18} {args}\n{'':18} counted: {counts}; "
+              f"element ops: {kind.elementops_rule}")
 
 
 @app.command()

@@ -50,19 +50,26 @@ class Convention:
 
 
 def _fvcore_conv(a, inputs, out, cost):
+    """its MACs, but 0 for pad 'same' (aten::_convolution_mode has no fvcore handle)"""
     # fvcore 0.1.5 has no handle for aten::_convolution_mode, the op torch records for string
     # padding (padding="same"): it skips such a conv and counts 0
     return 0 if a["pad"] == "same" else cost.macs
 
 
 def _fvcore_batchnorm(a, inputs, out, cost):
-    # fvcore's batchnorm handle: 1 per element, 2 with the affine scale and shift
+    """2 per element with affine, 1 without (aten::batch_norm, eval)"""
     return numel(out) * (2 if a["affine"] else 1)
 
 
 def _fvcore_adaptive_pool(a, inputs, out, cost):
-    # fvcore counts aten::adaptive_avg_pool2d as one flop per input element
+    """1 per input element (aten::adaptive_avg_pool2d)"""
     return numel(inputs[0])
+
+
+def _fvcore_layernorm(a, inputs, out, cost):
+    """5 per element with affine, 4 without (aten::layer_norm, whatever the axis)"""
+    # fvcore's norm_flop_counter: over the whole input tensor
+    return numel(inputs[0]) * (5 if a["affine"] else 4)
 
 
 FVCORE_RULES = MappingProxyType({
@@ -70,6 +77,7 @@ FVCORE_RULES = MappingProxyType({
     "batchnorm": _fvcore_batchnorm,
     "adaptive_avgpool": _fvcore_adaptive_pool,
     "global_avgpool": _fvcore_adaptive_pool,
+    "layernorm": _fvcore_layernorm,
 })
 
 CONVENTIONS = {
@@ -82,14 +90,27 @@ CONVENTIONS = {
                    "2 × MACs of conv and linear layers: torch FlopCounterMode's figure", per_mac=2),
         Convention("fvcore", "fvcore flops",
                    "what fvcore's default handles count (1 per multiply-add): conv and linear MACs "
-                   "plus batchnorm (2 per element) and adaptive_avg_pool (1 per input element); "
-                   "max_pool, avg_pool, relu and add are skipped, and so is a conv with pad 'same' "
+                   "plus batchnorm (2 per element), layernorm (5 per element with affine, 4 "
+                   "without) and adaptive_avg_pool (1 per input element); max_pool, avg_pool, "
+                   "activations, add and mul (squeeze-excitation, layer scale) are skipped, and so is a conv with pad 'same' "
                    "(aten::_convolution_mode has no fvcore handle); a layer whose output never "
                    "reaches the model output counts 0, because fvcore's jit trace drops dead code",
                    rules=FVCORE_RULES, counts_dead_code=False),
     )
 }
 DEFAULT = "macs"
+
+
+def tool_counts(kind) -> dict:
+    """What each tool counts for a kind (a LayerKind), as text: {tool: rule}. FlopCounterMode
+    counts matrix products and convolutions only (2 per MAC); fvcore its default handles."""
+    macs = kind.macs_rule != "0"
+    fv = FVCORE_RULES.get(kind.name)
+    return {
+        "MACs": kind.macs_rule,
+        "FlopCounterMode": "2 × MACs" if macs else "0",
+        "fvcore": fv.__doc__ if fv else "its MACs" if macs else "0 (no fvcore handle: skipped or ignored)",
+    }
 
 
 def get(name) -> Convention:

@@ -3,8 +3,8 @@
 Every layer is checked against both tools under every convention:
 
 - FlopCounterMode must report exactly 2 × the layer's MACs (it counts conv and matmul only);
-- fvcore must report exactly the layer's fvcore figure (MACs, plus batchnorm and adaptive
-  average pooling, which its default handles count; 0 for a conv with pad 'same');
+- fvcore must report exactly the layer's fvcore figure (MACs, plus batchnorm, layernorm and
+  adaptive average pooling, which its default handles count; 0 for a conv with pad 'same');
 - the parameters must equal the sum of ``numel`` of the module's parameters (and fvcore's
   parameter_count), and the real output shape the inferred one.
 

@@ -78,7 +78,8 @@ def _module(name):
 
 for _kind, _name in (("relu", "ReLU"), ("relu6", "ReLU6"), ("hardtanh", "Hardtanh"),
                      ("sigmoid", "Sigmoid"), ("tanh", "Tanh"), ("flatten", "Flatten"),
-                     ("identity", "Identity")):
+                     ("identity", "Identity"), ("hardswish", "Hardswish"),
+                     ("hardsigmoid", "Hardsigmoid"), ("silu", "SiLU"), ("gelu", "GELU")):
     BUILDERS.add(_kind, _module(_name))
 
 
@@ -123,3 +124,51 @@ def _add(a, inputs):
     from costcalc.crosscheck.modules import Add
 
     return Add()
+
+
+@builder("mul")
+def _mul(a, inputs):
+    from costcalc.crosscheck.modules import Mul
+
+    return Mul()
+
+
+def _axis(a, inputs):
+    """(size, torch dim, torch rank) of the kind's axis, the batch counted."""
+    x = inputs[0]
+    return x[x.axis(a["axis"])], _dim(a, inputs), len(x) + 1
+
+
+@builder("layernorm")
+def _layernorm(a, inputs):
+    from costcalc.crosscheck.modules import LayerNormAxis
+
+    return LayerNormAxis(*_axis(a, inputs), eps=a["eps"], affine=a["affine"])
+
+
+@builder("layer_scale")
+def _layer_scale(a, inputs):
+    from costcalc.crosscheck.modules import LayerScale
+
+    return LayerScale(*_axis(a, inputs), init=a["init"])
+
+
+@builder("stochastic_depth")
+def _stochastic_depth(a, inputs):
+    from costcalc.crosscheck.modules import StochasticDepth
+
+    return StochasticDepth(a["p"], a["mode"])
+
+
+@builder("channel_shuffle")
+def _channel_shuffle(a, inputs):
+    from costcalc.crosscheck.modules import ChannelShuffle
+
+    return ChannelShuffle(a["groups"])
+
+
+@builder("pad_channels")
+def _pad_channels(a, inputs):
+    from costcalc.crosscheck.modules import PadChannels
+
+    return PadChannels(a["before"], a["after"], a["stride"])

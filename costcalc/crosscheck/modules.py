@@ -1,4 +1,5 @@
-"""The small nn.Modules that torch.nn lacks, for kinds that join or split branches (imports torch)."""
+"""The small nn.Modules that torch.nn lacks, for kinds that join, split, scale, shuffle or pad
+(imports torch)."""
 from __future__ import annotations
 
 import torch
@@ -46,3 +47,81 @@ class Add(nn.Module):
         for x in xs[1:]:
             out = out + x
         return out
+
+
+class Mul(nn.Module):
+    """The broadcast product of two inputs (squeeze-excitation's x * scale)."""
+
+    def forward(self, x, y):
+        return x * y
+
+
+class LayerNormAxis(nn.Module):
+    """nn.LayerNorm over one dim: that dim is permuted last and back, as torchvision's
+    ConvNeXt LayerNorm2d does for channels (permute is free in fvcore and FlopCounterMode)."""
+
+    def __init__(self, size: int, dim: int, rank: int, eps: float, affine: bool):
+        super().__init__()
+        self.norm = nn.LayerNorm(size, eps=eps, elementwise_affine=affine)
+        last = rank - 1
+        order = [d for d in range(rank) if d != dim] + [dim]
+        self.to_last = None if dim == last else order
+        self.back = None if dim == last else [order.index(d) for d in range(rank)]
+
+    def forward(self, x):
+        if self.to_last is None:
+            return self.norm(x)
+        return self.norm(x.permute(self.to_last)).permute(self.back)
+
+
+class LayerScale(nn.Module):
+    """A learnable multiplier per index of one dim: ConvNeXt's layer_scale (C, 1, 1)."""
+
+    def __init__(self, size: int, dim: int, rank: int, init: float):
+        super().__init__()
+        shape = [1] * rank
+        shape[dim] = size
+        self.scale = nn.Parameter(torch.full(shape[1:], init))  # without the batch
+
+    def forward(self, x):
+        return self.scale * x
+
+
+class StochasticDepth(nn.Module):
+    """torchvision.ops.StochasticDepth: the identity in eval mode (the only mode verified)."""
+
+    def __init__(self, p: float, mode: str):
+        super().__init__()
+        self.p, self.mode = p, mode
+
+    def forward(self, x):
+        if not self.training or self.p == 0.0:
+            return x
+        size = [x.shape[0]] + [1] * (x.ndim - 1) if self.mode == "row" else [1] * x.ndim
+        keep = torch.empty(size, dtype=x.dtype, device=x.device).bernoulli_(1.0 - self.p)
+        return x * keep / (1.0 - self.p)
+
+
+class ChannelShuffle(nn.Module):
+    """torchvision's shufflenetv2.channel_shuffle: view, transpose, view."""
+
+    def __init__(self, groups: int):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, x):
+        n, c, h, w = x.size()
+        x = x.view(n, self.groups, c // self.groups, h, w)
+        return torch.transpose(x, 1, 2).contiguous().view(n, c, h, w)
+
+
+class PadChannels(nn.Module):
+    """ResNet option A's shortcut: every stride-th pixel, zero channels before and after."""
+
+    def __init__(self, before: int, after: int, stride: int):
+        super().__init__()
+        self.before, self.after, self.stride = before, after, stride
+
+    def forward(self, x):
+        s = self.stride
+        return nn.functional.pad(x[:, :, ::s, ::s], (0, 0, 0, 0, self.before, self.after))

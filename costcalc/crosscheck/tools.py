@@ -208,7 +208,18 @@ def measure(graph, batch: int = 1, fvcore_limit: int = FVCORE_LIMIT) -> Measurem
         reason = (f"fvcore not run: its trace needs real CPU tensors, about {need:,} bytes of "
                   f"parameters and activations, over the {fvcore_limit:,}-byte limit")
     else:
-        fv, fv_total, skipped, skipped_total = _fvcore_cpu(graph, model, batch, FlopCountAnalysis)
+        try:
+            fv, fv_total, skipped, skipped_total = _fvcore_cpu(graph, model, batch, FlopCountAnalysis)
+        except (AssertionError, RuntimeError) as exc:  # e.g. its layer_norm handle: rank 2 to 5
+            msg = " ".join(str(exc).split())[:200]
+            fv = fv_total = None
+            skipped, skipped_total = {}, {}
+            deep = [(n.path, len(graph.in_shapes(n)[0]) + 1) for n in graph.nodes
+                    if n.kind.name == "layernorm" and len(graph.in_shapes(n)[0]) > 4]
+            hint = (f"; fvcore 0.1.5's layer_norm handle takes tensors of rank 2 to 5 only, batch "
+                    f"included, and layer '{deep[0][0]}' gets rank {deep[0][1]}" if deep else "")
+            reason = (f"fvcore not run: its analysis fails on this model ({type(exc).__name__}: "
+                      f"{msg}){hint}")
     layers = {
         node.path: LayerMeasure(shapes[node.path], numels[node.path], flops[node.path],
                                 int(fv_params.get(model.names[node.path], 0)),

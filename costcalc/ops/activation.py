@@ -1,7 +1,8 @@
-"""Element-wise activations: relu, relu6, hardtanh, sigmoid, tanh, softmax."""
+"""Element-wise activations: relu, relu6, hardtanh, sigmoid, tanh, hardswish, hardsigmoid, silu,
+gelu, softmax."""
 from __future__ import annotations
 
-from costcalc.ops.args import Axis, Real
+from costcalc.ops.args import Axis, Choice, Real
 from costcalc.ops.registry import register
 from costcalc.ops.base import Cost, LayerKind, numel
 
@@ -58,6 +59,39 @@ class Sigmoid(_Elementwise):
 class Tanh(_Elementwise):
     name = "tanh"
     summary = "tanh(x) (torch.nn.Tanh)"
+
+
+@register
+
+
+class Hardswish(_Elementwise):
+    name = "hardswish"
+    summary = "x * relu6(x + 3) / 6 (torch.nn.Hardswish)"
+
+
+@register
+
+
+class Hardsigmoid(_Elementwise):
+    name = "hardsigmoid"
+    summary = "relu6(x + 3) / 6 (torch.nn.Hardsigmoid)"
+
+
+@register
+
+
+class SiLU(_Elementwise):
+    name = "silu"
+    summary = "x * sigmoid(x), also called swish (torch.nn.SiLU)"
+
+
+@register
+
+
+class GELU(_Elementwise):
+    name = "gelu"
+    summary = "x * Phi(x), exact (erf) or its tanh approximation (torch.nn.GELU)"
+    args = {"approximate": Choice(("none", "tanh"), default="none")}
 
 
 @register

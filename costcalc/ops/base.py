@@ -144,6 +144,8 @@ class LayerKind:
     args: dict = {}
     #: how many inputs, (fewest, most); most None for no limit: (2, None) is "two or more"
     arity: tuple = (1, 1)
+    #: multiply-accumulate rule (what every tool's MAC count is), for `costcalc kinds` and the README
+    macs_rule: str = "0"
     #: element-op rule, for the README's layer table
     elementops_rule: str = "0"
 

@@ -49,6 +49,7 @@ class Conv(LayerKind):
         "groups": PosInt(default=1, doc="groups; groups = in channels is depthwise"),
         "bias": Bool(default=True),
     }
+    macs_rule = "output elements × (in channels / groups) × kh × kw"
     elementops_rule = "one bias add per output element, if bias"
 
     def shape(self, a, inputs):

@@ -12,6 +12,7 @@ class Linear(LayerKind):
     summary = "fully connected layer on the last axis (torch.nn.Linear)"
     args = {"out": PosInt(doc="output features"), "bias": Bool(default=True),
             "in": PosInt(default=None, doc="optional: the input features it expects (checked)")}
+    macs_rule = "positions × in features × out features"
     elementops_rule = "one bias add per output element, if bias"
 
     def shape(self, a, inputs):

@@ -1,4 +1,4 @@
-"""Layers that join branches: concat (along one axis) and add (element-wise)."""
+"""Layers that join branches: concat (along one axis), add (element-wise) and mul (broadcast)."""
 from __future__ import annotations
 
 from costcalc.ops.args import Axis
@@ -46,3 +46,23 @@ class Add(LayerKind):
 
     def cost(self, a, inputs, out):
         return Cost(elementops=(len(inputs) - 1) * numel(out))
+
+
+@register
+class Mul(LayerKind):
+    name = "mul"
+    summary = ("element-wise product of two inputs of one rank, broadcasting axes of size 1 "
+               "(squeeze-excitation's [C, H, W] × [C, 1, 1]; torch.mul)")
+    args = {}
+    arity = (2, 2)
+    elementops_rule = "one multiply per output element"
+
+    def shape(self, a, inputs):
+        x, y = inputs
+        if len(x) != len(y) or any(p != q and 1 not in (p, q) for p, q in zip(x, y)):
+            raise ShapeError("mul needs two shapes of one rank whose sizes are equal or 1 on each "
+                             "axis", sides=((0, x), (1, y)))
+        return tuple(max(p, q) for p, q in zip(x, y))
+
+    def cost(self, a, inputs, out):
+        return Cost(elementops=numel(out))

@@ -1,10 +1,10 @@
-"""Layers that move, split or drop values without arithmetic: flatten, dropout, identity, split,
-chunk."""
+"""Layers that move, split, pad or drop values without arithmetic: flatten, dropout, stochastic
+depth, identity, split, chunk, channel shuffle and channel zero-padding."""
 from __future__ import annotations
 
-from costcalc.ops.args import Axis, PosInt, PosIntList, Real
+from costcalc.ops.args import Axis, Choice, NonNegInt, PosInt, PosIntList, Real
 from costcalc.ops.registry import register
-from costcalc.ops.base import LayerKind, Outputs, ShapeError, numel
+from costcalc.ops.base import LayerKind, Outputs, ShapeError, numel, spatial
 
 
 @register
@@ -26,6 +26,18 @@ class Dropout(LayerKind):
     name = "dropout"
     summary = "dropout; the identity in eval mode (torch.nn.Dropout)"
     args = {"p": Real(default=0.5, low=0.0, high=1.0, doc="drop probability")}
+
+    def shape(self, a, inputs):
+        return inputs[0]
+
+
+@register
+class StochasticDepth(LayerKind):
+    name = "stochastic_depth"
+    summary = ("drops a residual branch at random in training; the identity in eval mode "
+               "(torchvision.ops.StochasticDepth)")
+    args = {"p": Real(default=0.0, low=0.0, high=1.0, doc="drop probability"),
+            "mode": Choice(("row", "batch"), default="row")}
 
     def shape(self, a, inputs):
         return inputs[0]
@@ -82,3 +94,33 @@ class Chunk(LayerKind):
             raise ShapeError(f"chunk into {a['chunks']} needs axis {x.layout[k]} ({x[k]}) to "
                              "divide evenly (torch.chunk would give unequal parts)")
         return parts(x, k, [x[k] // a["chunks"]] * a["chunks"])
+
+
+@register
+class ChannelShuffle(LayerKind):
+    name = "channel_shuffle"
+    summary = ("interleaves the channels of g groups (ShuffleNet's channel_shuffle: view, "
+               "transpose, view; torch.nn.ChannelShuffle)")
+    args = {"groups": PosInt(doc="groups; must divide the channels")}
+
+    def shape(self, a, inputs):
+        c = spatial(inputs[0], self.name)[0]
+        if c % a["groups"]:
+            raise ShapeError(f"channel_shuffle groups {a['groups']} must divide the input "
+                             f"channels {c}")
+        return inputs[0]
+
+
+@register
+class PadChannels(LayerKind):
+    name = "pad_channels"
+    summary = ("zero channels added before and after, optionally on every stride-th pixel: "
+               "ResNet option A's shortcut, F.pad(x[:, :, ::s, ::s], (0, 0, 0, 0, before, after))")
+    args = {"before": NonNegInt(default=0, doc="zero channels put first"),
+            "after": NonNegInt(default=0, doc="zero channels put last"),
+            "stride": PosInt(default=1, doc="keep every stride-th row and column (x[:, :, ::s, ::s])")}
+
+    def shape(self, a, inputs):
+        c, h, w = spatial(inputs[0], self.name)
+        s = a["stride"]
+        return (a["before"] + c + a["after"], -(-h // s), -(-w // s))

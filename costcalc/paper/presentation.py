@@ -56,7 +56,8 @@ for _kind, _p in {
     "global_avgpool": Presentation("avg pool", patch=lambda a: "global"),
     "softmax": Presentation("softmax"),
     "dropout": Presentation("dropout", label=lambda a: f"dropout ({a['p'] * 100:g}%)"),
-    **{k: FOLDS for k in ("relu", "relu6", "hardtanh", "sigmoid", "tanh", "batchnorm", "lrn",
-                          "flatten", "identity")},
+    **{k: FOLDS for k in ("relu", "relu6", "hardtanh", "sigmoid", "tanh", "hardswish",
+                          "hardsigmoid", "silu", "gelu", "batchnorm", "lrn", "layernorm",
+                          "layer_scale", "stochastic_depth", "flatten", "identity")},
 }.items():
     PRESENTATION.add(_kind, _p)
