@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from . import kinds
 from .args import validate_args
-from .errors import CostcalcError, describe, did_you_mean
+from .errors import CostcalcError, brief, describe, did_you_mean
 from .loader import Map, pos_of
 from .params import substitute
 from .spec import NAME_RE, Spec
@@ -93,7 +93,7 @@ class Expansion:
                 counters[base] = counters.get(base, 0) + 1
                 name = f"{base}_{counters[base]}"
             elif not isinstance(name, str) or not NAME_RE.match(name) or name == INPUT:
-                raise self.err(f"layer name {name!r} must be letters, digits, _ or - "
+                raise self.err(f"layer name {brief(name)} must be letters, digits, _ or - "
                                f"(and not '{INPUT}')", pos_of(entry, "name"), scope)
             path = f"{scope}/{name}" if scope else name
             if name in names:
@@ -111,11 +111,11 @@ class Expansion:
                 raise self.err("'label' must be text", pos_of(entry, "label"), path)
             repeat = entry.get("repeat", 1)
             if isinstance(repeat, bool) or not isinstance(repeat, int) or not 0 <= repeat <= MAX_LAYERS:
-                raise self.err(f"'repeat' must be a whole number from 0 to {MAX_LAYERS:,}, not {repeat!r}",
+                raise self.err(f"'repeat' must be a whole number from 0 to {MAX_LAYERS:,}, not {brief(repeat)}",
                                pos_of(entry, "repeat"), path)
             when = entry.get("when", True)
             if not isinstance(when, int):  # bools are ints; a comparison gives 1 or 0
-                raise self.err(f"'when' must be true, false or a whole number (0 is false), not {when!r}",
+                raise self.err(f"'when' must be true, false or a whole number (0 is false), not {brief(when)}",
                                pos_of(entry, "when"), path)
 
             if not when or repeat == 0:
@@ -256,7 +256,7 @@ class Expansion:
         for j, src in enumerate(sources):
             where = pos_of(entry, "from") if single else (pos_of(sources, j) or pos_of(entry, "from"))
             if not isinstance(src, str):
-                raise self.err(f"'from' must name layers, not {src!r}", where, path)
+                raise self.err(f"'from' must name layers, not {brief(src)}", where, path)
             if src not in names:
                 raise self.err(f"'from' names '{src}', which is not an earlier layer in this scope"
                                f"{did_you_mean(src, names)} (a layer may only read layers above it, "

@@ -260,11 +260,11 @@ def parse_yaml(text: str, file: str | None = None, what: str = "spec") -> Map:
         raise CostcalcError("YAML nesting is too deep", file=file) from None
     if doc is None:
         raise CostcalcError(f"empty {what} file", file=file)
+    if _expanded_size(doc) > MAX_EXPANDED_NODES:  # first: nothing may walk or show a bomb
+        raise CostcalcError(f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes", file=file)
     if not isinstance(doc, dict):
         raise CostcalcError(f"the top level must be a mapping of keys, not {describe(doc)}",
                             file=file, line=1, column=1)
-    if _expanded_size(doc) > MAX_EXPANDED_NODES:
-        raise CostcalcError(f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes", file=file)
     return doc
 
 

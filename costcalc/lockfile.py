@@ -31,7 +31,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from .atomic import write_text_atomic
-from .errors import CostcalcError
+from .errors import CostcalcError, brief
 from .expect import Expectation
 from .loader import read_text
 from .project import canon
@@ -129,7 +129,7 @@ def read_lock(path) -> Lock:
     if version != FORMAT_VERSION:
         newer = isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION
         raise CostcalcError(
-            f"lock format version {version!r} is {'newer than' if newer else 'not'} the version this "
+            f"lock format version {brief(version)} is {'newer than' if newer else 'not'} the version this "
             f"costcalc reads ({FORMAT_VERSION}); " + ("upgrade costcalc" if newer else
                                                       "rewrite it with `costcalc lock --update`"),
             file=name)
@@ -165,7 +165,7 @@ def _figures(name, where, figures, metrics):
     for m in metrics:
         v = figures.get(m)
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-            raise _corrupt(name, f"{where}: '{m}' must be a whole number ≥ 0, not {v!r}")
+            raise _corrupt(name, f"{where}: '{m}' must be a whole number ≥ 0, not {brief(v)}")
 
 
 # -- writing --------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-from .errors import CostcalcError, did_you_mean
+from .errors import CostcalcError, brief, did_you_mean
 
 DEFAULT_BUDGETS = "costcalc-budgets.yaml"
 DEFAULT_LOCK = "costcalc.lock"
@@ -87,9 +87,9 @@ def parse_tolerance(text, where: str = "tolerance") -> Fraction:
     try:
         value = Fraction(s[:-1].strip()) / 100 if s.endswith("%") else Fraction(s)
     except (ValueError, ZeroDivisionError):
-        raise CostcalcError(f"{where} '{text}' is not a relative tolerance such as 0, 0.5% or 0.01") from None
+        raise CostcalcError(f"{where} {brief(text)} is not a relative tolerance such as 0, 0.5% or 0.01") from None
     if value < 0:
-        raise CostcalcError(f"{where} '{text}' is negative")
+        raise CostcalcError(f"{where} {brief(text)} is negative")
     return value
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from .errors import brief
+
 DECIMAL = (("T", 10**12), ("G", 10**9), ("M", 10**6), ("K", 10**3))
 PREFIX = {"K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9, "T": 10**12,
           "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
@@ -42,13 +44,13 @@ def parse_quantity(text, *, k: int = 1000) -> Fraction:
     'K'/'M'/'G' means (1000, or 1024 where a source used binary K).
     """
     if isinstance(text, bool):
-        raise ValueError(f"expected a quantity such as 7M, not {text!r}")
+        raise ValueError(f"expected a quantity such as 7M, not {brief(text)}")
     if isinstance(text, int):
         return Fraction(text)
     if isinstance(text, float):
         return Fraction(str(text))
     if not isinstance(text, str) or not text.strip():
-        raise ValueError(f"expected a quantity such as 7M or 1.6G, not {text!r}")
+        raise ValueError(f"expected a quantity such as 7M or 1.6G, not {brief(text)}")
     s = text.strip().replace(",", "").replace("_", "")
     for suffix in sorted(PREFIX, key=len, reverse=True):
         if s.endswith(suffix):

@@ -28,18 +28,22 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
 from hypothesis import strategies as st
 
 from costcalc import kinds
 from costcalc.cli import main
 from costcalc.expand import ENTRY_KEYS
 from costcalc.spec import TOP_KEYS, spec_files
+from hostile import BOMB_SLOTS, alias_bomb_in
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = spec_files(ROOT / "specs")  # every shipped spec, in subfolders too (claims files apart)
 TEXTS = {p.relative_to(ROOT / "specs").as_posix(): p.read_text() for p in SHIPPED}
 DOCS = {name: yaml.safe_load(text) for name, text in TEXTS.items()}
+# seeds: hostile specs that once broke the property (issue 19); each runs through every command
+# (test_fuzz_seeds), and text edits start from them as from the shipped specs
+SEEDS = {f"alias bomb in {slot}": alias_bomb_in(slot) for slot in BOMB_SLOTS}
 
 EXAMPLES = int(os.environ.get("COSTCALC_FUZZ_EXAMPLES", "100"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, print_blob=True,
@@ -52,7 +56,7 @@ SPEC = os.path.join(_DIR, "fuzzed.yaml")
 
 # -- the property --------------------------------------------------------------------------
 
-COMMANDS = st.sampled_from([
+COMMAND_LIST = [
     ["analyze", SPEC, "-f", "json"],
     ["analyze", SPEC, "-f", "csv"],
     ["analyze", SPEC, "-f", "markdown"],
@@ -63,7 +67,8 @@ COMMANDS = st.sampled_from([
     ["compare", SPEC, str(ROOT / "specs" / "reduced.yaml")],
     ["table", SPEC],  # the Table-1 report: reads blocks' table: entries and claims
     ["table", SPEC, "-f", "json"],
-])
+]
+COMMANDS = st.sampled_from(COMMAND_LIST)
 
 
 def run(args, cwd=None) -> tuple:
@@ -100,13 +105,18 @@ def check(content, args, path=SPEC, cwd=None):
             f"stderr is not one error line:\n{err}\nspec:\n{head}"
         if path == SPEC:
             assert f"error: {SPEC}" in lines[0], f"the error does not name the file: {lines[0]}"
-        event(f"exit 2: {_kind_of_error(lines[0])}")
+        _event(f"exit 2: {_kind_of_error(lines[0])}")
     else:
-        event(f"exit {code}")
+        _event(f"exit {code}")
     if code != 2:
         bad = [l for l in lines if not l.startswith("costcalc: warning: ")]
         assert not bad, f"exit {code}, stderr has other lines:\n{err}"
     return code
+
+
+def _event(text):
+    if currently_in_test_context():  # statistics for hypothesis; the seeds run outside it
+        event(text)
 
 
 def _kind_of_error(line: str) -> str:
@@ -232,9 +242,9 @@ def edit_text(text: str, data) -> str:
 
 
 @FUZZ
-@given(data=st.data(), name=st.sampled_from(sorted(TEXTS)), args=COMMANDS)
+@given(data=st.data(), name=st.sampled_from(sorted(TEXTS) + sorted(SEEDS)), args=COMMANDS)
 def test_fuzz_text_edits_of_shipped_specs(data, name, args):
-    text = TEXTS[name]
+    text = TEXTS.get(name) or SEEDS[name]
     for _ in range(data.draw(st.integers(1, 3), label="edits")):
         text = edit_text(text, data)
     check(text, args)
@@ -383,6 +393,12 @@ def test_fuzz_lock_budget_and_claims_files(data, target, args):
         assert after == before
     elif args[0] == "lock":  # a rewritten lock is whole
         assert json.loads(after["costcalc.lock"])["costcalc-lock"] == 1
+
+
+@pytest.mark.parametrize("seed", sorted(SEEDS))
+def test_fuzz_seeds(seed):
+    for args in COMMAND_LIST:
+        check(SEEDS[seed], args)
 
 
 def test_the_property_catches_an_internal_error(monkeypatch):
