@@ -11,7 +11,7 @@ from . import kinds
 from .args import validate_args
 from .errors import CostcalcError, brief, describe, did_you_mean
 from .loader import Map, pos_of
-from .params import substitute
+from .params import Substitution
 from .spec import NAME_RE, Spec
 
 MAX_NESTING = 16  # block instances inside block instances
@@ -53,6 +53,7 @@ class Expansion:
         self.nodes: list[Node] = []
         self.instances: dict[str, Instance] = {}
         self.output: str | None = None
+        self.substitute = Substitution()  # one for all instances: its work is counted in all
 
     # -- errors ------------------------------------------------------------------------
     def err(self, msg, pos=None, layer=None):
@@ -82,7 +83,7 @@ class Expansion:
             pos = pos_of(entry) or pos
             if env:
                 try:
-                    entry = substitute(entry, env)
+                    entry = self.substitute(entry, env)
                 except CostcalcError as exc:
                     raise exc.located(file=self.spec.file, line=pos and pos[0],
                                       column=pos and pos[1], layer=scope)

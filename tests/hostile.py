@@ -31,3 +31,27 @@ def alias_bomb_in(slot: str) -> str:
 
 
 BOMB_SLOTS = ("name", "from", "repeat", "when", "metric")
+
+
+def _nested_blocks(argument_lines: list, repeat: int) -> str:
+    """Block 'outer' (one parameter) passes arguments to block 'inner', which ignores them;
+    the spec's one layer is 'outer' repeated."""
+    return (C3 + "blocks:\n  inner: {params: [p], layers: [relu]}\n  outer:\n    params: [{q: 1}]\n"
+            "    layers:\n" + "".join(f"      - {{block: inner, args: [{a}]}}\n" for a in argument_lines)
+            + f"layers:\n  - {{block: outer, repeat: {repeat}}}\n")
+
+
+def aliased_argument_spec(repeat: int = 2000) -> str:
+    """Issue 19.2: 'outer' passes a 600,995-node aliased list (54 copies of &a3, 11,111 nodes each,
+    and the list) to 'inner', and is instantiated `repeat` times: 1.2 billion nodes if walked
+    once per instance, in about 800 bytes."""
+    lines = ["&a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"&a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in (1, 2, 3)]
+    lines.append(f"[{', '.join(['*a3'] * 54)}]")
+    return _nested_blocks(lines, repeat)
+
+
+def substituted_list_spec(items: int = 2000, repeat: int = 2000) -> str:
+    """A list of `items` '$q' texts that 'outer' rebuilds in each of its `repeat` instances:
+    items * repeat list items substituted (4,000,000 by default), from 10 KB."""
+    return _nested_blocks([f"[{', '.join(['$q'] * items)}]"], repeat)

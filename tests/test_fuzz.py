@@ -35,7 +35,7 @@ from costcalc import kinds
 from costcalc.cli import main
 from costcalc.expand import ENTRY_KEYS
 from costcalc.spec import TOP_KEYS, spec_files
-from hostile import BOMB_SLOTS, alias_bomb_in
+from hostile import BOMB_SLOTS, alias_bomb_in, aliased_argument_spec, substituted_list_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = spec_files(ROOT / "specs")  # every shipped spec, in subfolders too (claims files apart)
@@ -44,6 +44,8 @@ DOCS = {name: yaml.safe_load(text) for name, text in TEXTS.items()}
 # seeds: hostile specs that once broke the property (issue 19); each runs through every command
 # (test_fuzz_seeds), and text edits start from them as from the shipped specs
 SEEDS = {f"alias bomb in {slot}": alias_bomb_in(slot) for slot in BOMB_SLOTS}
+SEEDS["aliased argument x 200 instances"] = aliased_argument_spec(200)  # 2,000 in test_hostile.py
+SEEDS["substituted list x 2,000 instances"] = substituted_list_spec()
 
 EXAMPLES = int(os.environ.get("COSTCALC_FUZZ_EXAMPLES", "100"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, print_blob=True,

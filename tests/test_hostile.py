@@ -7,10 +7,12 @@ breaks by orders of magnitude.
 """
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from conftest import ROOT, run_cli
-from hostile import BOMB_SLOTS, alias_bomb_in
+from hostile import BOMB_SLOTS, alias_bomb_in, aliased_argument_spec, substituted_list_spec
 
 MAX_ERROR_LINE = 400  # characters: the longest message below is about 200 plus the file's path
 
@@ -50,3 +52,26 @@ def test_a_long_text_in_an_error_is_cut(tmp_path):
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and len(r.stderr) < 1_200, r.stderr[:300]
     assert r.stderr.startswith(f"costcalc: error: {SPEC}:3:3: unknown top-level key 'kkk")
     assert r.stderr.endswith(" characters, cut)\n") and "... (an error line of 1,000," in r.stderr
+
+
+def test_an_aliased_argument_is_substituted_once_not_once_per_instance(tmp_path):
+    # 2,000 instances of 'outer', each passing a 600,995-node aliased list (about 800 bytes of
+    # YAML) to 5 instances of 'inner'; walked once per instance, 1.2 billion nodes
+    (tmp_path / SPEC).write_text(aliased_argument_spec())
+    r = run_cli("analyze", SPEC, "-f", "json", cwd=tmp_path, timeout=120)
+    assert r.returncode == 0 and r.stderr == "", r.stderr[:300]
+    d = json.loads(r.stdout)
+    assert len(d["layers"]) == 10_000  # 2,000 outer x 5 inner x 1 relu
+    assert d["totals"]["elementops"] == 1_920_000  # 10,000 relus x 3*8*8 = 192 elements
+
+
+def test_substitution_counts_nodes_times_instances(tmp_path):
+    # a list of 2,000 '$q' rebuilt in each of 2,000 instances: 4,000,000 list items. Each instance
+    # counts 2,006: the entry {block, args} 1 + 2, its args list 1 + 1, the list 1 + 2,000;
+    # instances 0 to 497 make 498 * 2,006 = 998,988, and instance 498 passes 1,000,000
+    (tmp_path / SPEC).write_text(substituted_list_spec())
+    for args in COMMANDS:
+        line = one_error_line(run_cli(*args, cwd=tmp_path, timeout=120))
+        assert line.endswith(f"{SPEC}:7:9: layer 'outer_1/498': block parameters are substituted into "
+                             "more than 1,000,000 list items and mapping values (each counted once per "
+                             "block instance)"), line
