@@ -35,6 +35,7 @@ from costcalc import kinds
 from costcalc.cli import main
 from costcalc.expand import ENTRY_KEYS
 from costcalc.spec import TOP_KEYS, spec_files
+from conftest import run_cli
 from hostile import BOMB_SLOTS, alias_bomb_in, aliased_argument_spec, substituted_list_spec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,6 +100,11 @@ def check(content, args, path=SPEC, cwd=None):
         fh.write(content)
     code, out, err = run(args, cwd)
     head = content[:3000] if isinstance(content, str) else content[:300]
+    return holds(code, err, path, head)
+
+
+def holds(code, err, path, head) -> int:
+    """Assert the property on a run's exit code and stderr; returns the code."""
     assert code in (0, 1, 2), f"exit {code}\nstderr: {err[-3000:]}\nspec:\n{head}"
     assert "Traceback" not in err, err
     lines = err.splitlines()
@@ -401,6 +407,17 @@ def test_fuzz_lock_budget_and_claims_files(data, target, args):
 def test_fuzz_seeds(seed):
     for args in COMMAND_LIST:
         check(SEEDS[seed], args)
+
+
+def test_fuzz_seed_named_pipe(tmp_path):
+    """Seed: the spec is a named pipe (issue 19.3). As a real process, with a timeout: opening
+    a pipe with no writer would wait forever."""
+    pipe = tmp_path / "pipe.yaml"
+    os.mkfifo(pipe)
+    for args in COMMAND_LIST:
+        r = run_cli(*[pipe if a == SPEC else a for a in args], timeout=120)
+        assert holds(r.returncode, r.stderr, str(pipe), "(a named pipe)") == 2
+        assert "not a regular file (a named pipe)" in r.stderr
 
 
 def test_the_property_catches_an_internal_error(monkeypatch):

@@ -8,6 +8,7 @@ breaks by orders of magnitude.
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -75,3 +76,26 @@ def test_substitution_counts_nodes_times_instances(tmp_path):
         assert line.endswith(f"{SPEC}:7:9: layer 'outer_1/498': block parameters are substituted into "
                              "more than 1,000,000 list items and mapping values (each counted once per "
                              "block instance)"), line
+
+
+@pytest.mark.parametrize("kind", ["named pipe", "character device"])
+def test_only_a_regular_file_is_read(tmp_path, kind):
+    # a named pipe with no writer blocks open() forever; /dev/zero (here through a symlink)
+    # never ends
+    if kind == "named pipe":
+        os.mkfifo(tmp_path / SPEC)
+    else:
+        os.symlink("/dev/zero", tmp_path / SPEC)
+    for args in COMMANDS:
+        line = one_error_line(run_cli(*args, cwd=tmp_path, timeout=60))
+        assert line == f"costcalc: error: {SPEC}: not a regular file (a {kind}), so not a spec file", line
+
+
+@pytest.mark.parametrize("name,what", [("costcalc.lock", "lock"), ("tiny.claims.yaml", "claims")])
+def test_a_named_pipe_as_lock_or_claims_file(tmp_path, name, what):
+    (tmp_path / "tiny.yaml").write_text("input: [3, 8, 8]\nlayers: [relu]\n")
+    os.mkfifo(tmp_path / name)
+    r = run_cli("check", "tiny.yaml", cwd=tmp_path, timeout=60)
+    assert r.returncode == 2 and len(r.stderr) <= MAX_ERROR_LINE and r.stdout == "", r.stderr
+    assert r.stderr.startswith("costcalc: error: ") and r.stderr.count("\n") == 1, r.stderr
+    assert r.stderr.endswith(f"{name}: not a regular file (a named pipe), so not a {what} file\n"), r.stderr
