@@ -8,6 +8,10 @@ from __future__ import annotations
 # exit codes of every command (README "Errors")
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
+MAX_SHOWN = 60  # characters of a user's text an error message quotes
+MAX_LINE = 1_000  # characters of an error line (a 10 MiB name would otherwise be printed whole)
+MAX_SUGGEST = 100  # words longer than this get no "did you mean" (difflib is slow on long text)
+
 
 class CostcalcError(Exception):
     """Bad input: a spec, lock, budget file or argument that costcalc cannot use.
@@ -47,7 +51,10 @@ class CostcalcError(Exception):
         layer = f"layer '{self.layer}': " if self.layer else ""
         # one line, always: any line break (\r, \x0b, \u2028 ...) in a name or path becomes a space,
         # and the text of a file reaches the terminal as text: no escape sequence, NUL or surrogate
-        return printable(" ".join(f"{where}{layer}{self.message}".splitlines()))
+        line = printable(" ".join(f"{where}{layer}{self.message}".splitlines()))
+        if len(line) > MAX_LINE:
+            line = f"{line[:MAX_LINE]}... (an error line of {len(line):,} characters, cut)"
+        return line
 
 
 # bidirectional overrides and isolates: they reorder what a terminal shows ("trojan source")
@@ -93,26 +100,44 @@ def did_you_mean(word: str, choices, hints: dict | None = None) -> str:
 
     if hints and word in hints and hints[word] in choices:
         return f" (did you mean '{hints[word]}'?)"
+    if len(str(word)) > MAX_SUGGEST:
+        return ""
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+def brief(value) -> str:
+    """A user's value as an error message quotes it: short text and numbers as written (repr),
+    a long text cut to MAX_SHOWN characters with its length, a huge number by its digit count,
+    a list or mapping by its size, anything else by its type.
+
+    Never the contents of a list or mapping: with YAML aliases a 100 KB file holds a list whose
+    text runs to gigabytes, so this takes constant time and gives a bounded line."""
+    if isinstance(value, str):
+        if len(value) <= MAX_SHOWN:
+            return repr(value)
+        return f"{value[:MAX_SHOWN]!r}... ({len(value):,} characters)"
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return repr(value)
+    if isinstance(value, int):
+        return f"a {len(str(abs(value)))}-digit number" if abs(value) >= 10**40 else repr(value)
+    if isinstance(value, (list, tuple)):
+        return f"a list of {len(value):,} item{'' if len(value) == 1 else 's'}"
+    if isinstance(value, dict):
+        return f"a mapping of {len(value):,} key{'' if len(value) == 1 else 's'}"
+    return f"a value of type {type(value).__name__}"
+
+
 def describe(value) -> str:
-    """A value as an error message shows it: 'the text 'x'', 'a list', '1.5', a huge
-    number by its digit count."""
+    """A value as an error message names it: 'the text 'x'', 'a list of 3 items', '1.5',
+    'the boolean true', a huge number by its digit count (brief() bounds the length)."""
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, str):
-        return f"the text {value[:60]!r}" + ("..." if len(value) > 60 else "")
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
+        return f"the text {brief(value)}"
     if value is None:
         return "nothing (null)"
-    if isinstance(value, int) and abs(value) >= 10**40:
-        return f"a {len(str(abs(value)))}-digit number"
-    return repr(value)
+    return brief(value)
 
 
 class SpecWarning(str):

@@ -8,6 +8,8 @@ import re
 import functools
 from fractions import Fraction
 
+from costcalc.errors import brief
+
 #: a figure as text (a budget, claim, tolerance): at most this many characters and at most
 #: this power of ten, so that reading it, and printing what is computed against it, stay fast
 #: and within a float (10^100 digits times 10^100 times T is still far below 1.8e308)
@@ -52,13 +54,13 @@ def parse_quantity(text, *, k: int = 1000) -> Fraction:
     'K'/'M'/'G' means (1000, or 1024 where a source used binary K).
     """
     if isinstance(text, bool):
-        raise ValueError(f"expected a quantity such as 7M, not {text!r}")
+        raise ValueError(f"expected a quantity such as 7M, not {brief(text)}")
     if isinstance(text, int):
         return Fraction(text)
     if isinstance(text, float):
         return Fraction(str(text))
     if not isinstance(text, str) or not text.strip():
-        raise ValueError(f"expected a quantity such as 7M or 1.6G, not {text!r}")
+        raise ValueError(f"expected a quantity such as 7M or 1.6G, not {brief(text)}")
     s = text.strip().replace(",", "").replace("_", "")
     for suffix in sorted(PREFIX, key=len, reverse=True):
         if s.endswith(suffix):

@@ -9,14 +9,16 @@ ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
 
 
-def run_cli(*args, cwd=ROOT, env=None):
-    """Run `python -m costcalc ...` as a whole process; returns CompletedProcess."""
-    full_env = dict(os.environ, COLUMNS="160")
+def run_cli(*args, cwd=ROOT, env=None, timeout=300):
+    """Run `python -m costcalc ...` as a whole process; returns CompletedProcess. This checkout's
+    costcalc is the one run, whatever the working directory (cwd)."""
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    full_env = dict(os.environ, COLUMNS="160", PYTHONPATH=path)
     full_env.pop("COSTCALC_DEBUG", None)
     if env:
         full_env.update(env)
     return subprocess.run([sys.executable, "-m", "costcalc", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, env=full_env, timeout=300)
+                          capture_output=True, text=True, env=full_env, timeout=timeout)
 
 
 @pytest.fixture

@@ -168,7 +168,7 @@ def test_control_character_has_a_position(error):
         "F:2:15: YAML: character U+0007 is not allowed (control characters are not allowed)"
 
 
-@pytest.mark.parametrize("text,what", [("- relu\n- relu\n", "a list"), ("hello\n", "the text 'hello'"),
+@pytest.mark.parametrize("text,what", [("- relu\n- relu\n", "a list of 2 items"), ("hello\n", "the text 'hello'"),
                                        ("42\n", "42")])
 def test_top_level_not_a_mapping(error, text, what):
     assert error(text) == f"F:1:1: the top level must be a mapping of keys, not {what}"
@@ -325,9 +325,9 @@ def test_missing_required_keys(error):
     (C3 + "layers:\n  - {conv: {out: 4, kernel: 3, bias: 1}}\n", "bias",
      "layer 'conv_1': conv: 'bias' must be true or false, not 1"),
     (C3 + "layers:\n  - {conv: [4, 3]}\n", "conv",
-     "layer 'conv_1': conv: arguments must be a mapping such as {out: ..., kernel: ...}, not a list"),
+     "layer 'conv_1': conv: arguments must be a mapping such as {out: ..., kernel: ...}, not a list of 2 items"),
     (C3 + "layers:\n  - [relu]\n", "[relu]",
-     "a layer must be a mapping such as {name: c1, conv: {...}} or a kind name, not a list"),
+     "a layer must be a mapping such as {name: c1, conv: {...}} or a kind name, not a list of 1 item"),
     (C3 + "layers:\n  - {name: 7, relu: }\n", "name",
      "layer name 7 must be letters, digits, _ or - (and not 'input')"),
     (C3 + "layers:\n  - {relu: , from: {a: 1}}\n", "from",

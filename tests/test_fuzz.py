@@ -28,18 +28,25 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
 from hypothesis import strategies as st
 
 from costcalc import ops
 from costcalc.cli import main
 from costcalc.spec.expand import ENTRY_KEYS
 from costcalc.spec.schema import TOP_KEYS, spec_files
+from conftest import run_cli
+from hostile import BOMB_SLOTS, alias_bomb_in, aliased_argument_spec, substituted_list_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = spec_files(ROOT / "specs")  # every shipped spec, in subfolders too (claims files apart)
 TEXTS = {p.relative_to(ROOT / "specs").as_posix(): p.read_text() for p in SHIPPED}
 DOCS = {name: yaml.safe_load(text) for name, text in TEXTS.items()}
+# seeds: hostile specs that once broke the property (issue 19); each runs through every command
+# (test_fuzz_seeds), and text edits start from them as from the shipped specs
+SEEDS = {f"alias bomb in {slot}": alias_bomb_in(slot) for slot in BOMB_SLOTS}
+SEEDS["aliased argument x 200 instances"] = aliased_argument_spec(200)  # 2,000 in test_hostile.py
+SEEDS["substituted list x 2,000 instances"] = substituted_list_spec()
 
 EXAMPLES = int(os.environ.get("COSTCALC_FUZZ_EXAMPLES", "100"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, print_blob=True,
@@ -52,7 +59,7 @@ SPEC = os.path.join(_DIR, "fuzzed.yaml")
 
 # -- the property --------------------------------------------------------------------------
 
-COMMANDS = st.sampled_from([
+COMMAND_LIST = [
     ["analyze", SPEC, "-f", "json"],
     ["analyze", SPEC, "-f", "csv"],
     ["analyze", SPEC, "-f", "markdown"],
@@ -65,7 +72,8 @@ COMMANDS = st.sampled_from([
     ["table", SPEC, "-f", "json"],
     ["analyze", SPEC, "--chart"],  # the terminal bar chart
     ["report", SPEC, "-o", os.path.join(_DIR, "fuzzed.html")],  # the HTML report
-])
+]
+COMMANDS = st.sampled_from(COMMAND_LIST)
 
 
 def run(args, cwd=None) -> tuple:
@@ -94,6 +102,11 @@ def check(content, args, path=SPEC, cwd=None):
         fh.write(content)
     code, out, err = run(args, cwd)
     head = content[:3000] if isinstance(content, str) else content[:300]
+    return holds(code, err, path, head)
+
+
+def holds(code, err, path, head) -> int:
+    """Assert the property on a run's exit code and stderr; returns the code."""
     assert code in (0, 1, 2), f"exit {code}\nstderr: {err[-3000:]}\nspec:\n{head}"
     assert "Traceback" not in err, err
     lines = err.splitlines()
@@ -102,13 +115,18 @@ def check(content, args, path=SPEC, cwd=None):
             f"stderr is not one error line:\n{err}\nspec:\n{head}"
         if path == SPEC:
             assert f"error: {SPEC}" in lines[0], f"the error does not name the file: {lines[0]}"
-        event(f"exit 2: {_kind_of_error(lines[0])}")
+        _event(f"exit 2: {_kind_of_error(lines[0])}")
     else:
-        event(f"exit {code}")
+        _event(f"exit {code}")
     if code != 2:
         bad = [l for l in lines if not l.startswith("costcalc: warning: ")]
         assert not bad, f"exit {code}, stderr has other lines:\n{err}"
     return code
+
+
+def _event(text):
+    if currently_in_test_context():  # statistics for hypothesis; the seeds run outside it
+        event(text)
 
 
 def _kind_of_error(line: str) -> str:
@@ -234,9 +252,9 @@ def edit_text(text: str, data) -> str:
 
 
 @FUZZ
-@given(data=st.data(), name=st.sampled_from(sorted(TEXTS)), args=COMMANDS)
+@given(data=st.data(), name=st.sampled_from(sorted(TEXTS) + sorted(SEEDS)), args=COMMANDS)
 def test_fuzz_text_edits_of_shipped_specs(data, name, args):
-    text = TEXTS[name]
+    text = TEXTS.get(name) or SEEDS[name]
     for _ in range(data.draw(st.integers(1, 3), label="edits")):
         text = edit_text(text, data)
     check(text, args)
@@ -387,6 +405,23 @@ def test_fuzz_lock_budget_and_claims_files(data, target, args):
         assert json.loads(after["costcalc.lock"])["costcalc-lock"] == 1
 
 
+@pytest.mark.parametrize("seed", sorted(SEEDS))
+def test_fuzz_seeds(seed):
+    for args in COMMAND_LIST:
+        check(SEEDS[seed], args)
+
+
+def test_fuzz_seed_named_pipe(tmp_path):
+    """Seed: the spec is a named pipe (issue 19.3). As a real process, with a timeout: opening
+    a pipe with no writer would wait forever."""
+    pipe = tmp_path / "pipe.yaml"
+    os.mkfifo(pipe)
+    for args in COMMAND_LIST:
+        r = run_cli(*[pipe if a == SPEC else a for a in args], timeout=120)
+        assert holds(r.returncode, r.stderr, str(pipe), "(a named pipe)") == 2
+        assert "not a regular file (a named pipe)" in r.stderr
+
+
 def test_the_property_catches_an_internal_error(monkeypatch):
     """The check above fails on exit 3: a crash inside counting is reported, not hidden."""
     import costcalc.counting.graph
@@ -412,7 +447,7 @@ def _lock_key(new):
 LOCKED = ["check", "specs/googlenet.yaml", "specs/reduced.yaml", "-f", "json"]
 REDUCED_BUDGET = "specs/reduced.yaml:\n  total: {macs: 130M, params: 170K}\n"
 # (file edited, the edit, the command, the exit code it must give: None for any of 0, 1, 2)
-SEEDS = [
+FILE_SEEDS = [
     # 1. big numbers: exit 3 before
     ("specs/googlenet.claims.yaml", _claim("{metric: macs, value: '1" + "0" * 400 + "'}"),
      ["check", "specs/googlenet.yaml"], 2),
@@ -452,7 +487,7 @@ SEEDS = [
 ]
 
 
-@pytest.mark.parametrize("target, edit, args, want", SEEDS)
+@pytest.mark.parametrize("target, edit, args, want", FILE_SEEDS)
 def test_fuzz_seeds_of_issue_20(target, edit, args, want, monkeypatch):
     """Each finding of issue 20 (big numbers, bad lock text, hangs, escapes, paths outside the
     project) as a seed: exit 0, 1 or 2 with one clean line, no raw control character in any

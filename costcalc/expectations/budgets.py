@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from costcalc.errors import CostcalcError, did_you_mean
+from costcalc.errors import CostcalcError, did_you_mean, brief
 from costcalc.expectations.rules import METRICS, Expectation
 from costcalc.spec.yamlio import load_yaml_file, pos_of
 from costcalc.expectations.project import canon, expand_globs
@@ -58,7 +58,7 @@ def parse_section(section, *, spec: str, file: str, source: str, blocks=None) ->
     for scope, limits in section.items():
         where = f"budget '{scope}'"
         if not isinstance(scope, str) or not SCOPE_RE.match(scope):
-            raise _err(f"budget scope {scope!r} must be total, a layer path, a glob such as "
+            raise _err(f"budget scope {brief(scope)} must be total, a layer path, a glob such as "
                        "inception_4*, or block:NAME", file, section, scope)
         if blocks is not None and scope.startswith("block:") and scope[6:] not in blocks:
             name = scope[6:]
@@ -116,7 +116,7 @@ class BudgetsFile:
         for pattern, section in doc.items():
             if not isinstance(pattern, str) or not pattern.strip():
                 raise _err(f"a budgets file maps spec files (globs allowed) to budgets; "
-                           f"{pattern!r} is not a file name", self.path, doc, pattern)
+                           f"{brief(pattern)} is not a file name", self.path, doc, pattern)
             # spec files only: '*' must not take in the lock, pyproject.toml or claims files
             hits = [h for h in expand_globs([pattern], self.base) if h != self.path and is_spec_file(h)]
             # parse once, even when nothing matches, so errors show whatever the specs are

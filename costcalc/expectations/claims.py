@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 from fractions import Fraction
 
-from costcalc.errors import CostcalcError, did_you_mean
+from costcalc.errors import CostcalcError, did_you_mean, brief
 from costcalc.expectations.rules import METRICS, Expectation, Outcome, evaluate, parse_written
 from costcalc.spec.yamlio import load_yaml_file, pos_of
 from costcalc.units import exact_number
@@ -59,7 +59,7 @@ def claims_for(spec) -> list[Expectation]:
         out += reader.read_list(items, spec.file, spec.raw, "claims", {}, ())
     if spec.file:
         beside = claims_file_of(spec.file)
-        if os.path.isfile(beside):
+        if os.path.exists(beside):  # read_text refuses a pipe or device by this name
             out += reader.read_file(beside, spec.raw, None, ())
     return out
 
@@ -178,11 +178,11 @@ class _Reader:
 
         metric = c.get("metric")
         if metric not in METRICS:
-            raise self.err(f"unknown metric {metric!r}{did_you_mean(str(metric), METRICS)}; metrics: "
+            raise self.err(f"unknown metric {brief(metric)}{did_you_mean(metric, METRICS) if isinstance(metric, str) else ''}; metrics: "
                            f"{', '.join(METRICS)}", file, item, "metric" if "metric" in item else None)
         k = c.get("k", 1000)
         if k not in (1000, 1024) or isinstance(k, bool):
-            raise self.err(f"'k' is 1000 or 1024, not {k!r}", file, item, "k" if "k" in item else None)
+            raise self.err(f"'k' is 1000 or 1024, not {brief(k)}", file, item, "k" if "k" in item else None)
         if "value" not in c:
             raise self.err("a claim needs a 'value' (as written: 54M, 1.2B, 159K, 1/10)", file, item)
         try:
@@ -200,7 +200,7 @@ class _Reader:
             texts[key] = v.strip()
         info = c.get("informational", False)
         if not isinstance(info, bool):
-            raise self.err(f"'informational' is true or false, not {info!r}", file, item, "informational")
+            raise self.err(f"'informational' is true or false, not {brief(info)}", file, item, "informational")
         scope = c.get("scope", "total")
         if not isinstance(scope, str) or not scope.strip():
             raise self.err("'scope' is total, a layer or block path, a glob, or block:NAME", file,
@@ -213,7 +213,7 @@ class _Reader:
             ratio = self._ratio(c["ratio"], file, item)
         rule = c.get("rule", "claim")
         if rule not in CLAIM_RULES:
-            raise self.err(f"'rule' is {', '.join(CLAIM_RULES)}, not {rule!r}", file, item,
+            raise self.err(f"'rule' is {', '.join(CLAIM_RULES)}, not {brief(rule)}", file, item,
                            "rule" if "rule" in item else None)
         if rule != "claim" and (ratio is not None or written.inverse):
             raise self.err(f"a '{rule}' claim is a limit on one model's figure; it takes no ratio",
@@ -228,18 +228,18 @@ class _Reader:
 
     def _tolerance(self, value, file, item) -> Fraction:
         try:
-            if isinstance(value, bool):
-                raise ValueError
+            if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                raise ValueError  # never str() of a list: aliases make it gigabytes long
             if isinstance(value, str) and value.strip().endswith("%"):
                 t = exact_number(value.strip()[:-1]) / 100
             else:
                 t = exact_number(str(value))
         except (ValueError, ZeroDivisionError) as exc:
             why = f" ({exc})" if str(exc) and not isinstance(exc, ZeroDivisionError) else ""
-            raise self.err(f"'tolerance' is a relative figure such as 0.05 or '5%', not {value!r}{why}",
+            raise self.err(f"'tolerance' is a relative figure such as 0.05 or '5%', not {brief(value)}{why}",
                            file, item, "tolerance") from None
         if t < 0:
-            raise self.err(f"'tolerance' must be 0 or more, not {value!r}", file, item, "tolerance")
+            raise self.err(f"'tolerance' must be 0 or more, not {brief(value)}", file, item, "tolerance")
         return t
 
     def _ratio(self, pair, file, item) -> tuple[str, str]:

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from costcalc.counting import metrics
 from costcalc.atomic import exclusive, remove_stale_temps, write_text_atomic
-from costcalc.errors import CostcalcError, unprintable
+from costcalc.errors import CostcalcError, unprintable, brief
 from costcalc.expectations.rules import Expectation
 from costcalc.spec.yamlio import read_text
 from costcalc.expectations.project import canon
@@ -145,7 +145,7 @@ def read_lock(path, root=None) -> Lock:
     if isinstance(version, bool) or version != FORMAT_VERSION:  # true == 1 in Python
         newer = isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION
         raise CostcalcError(
-            f"lock format version {version!r} is {'newer than' if newer else 'not'} the version this "
+            f"lock format version {brief(version)} is {'newer than' if newer else 'not'} the version this "
             f"costcalc reads ({FORMAT_VERSION}); " + ("upgrade costcalc" if newer else
                                                       "rewrite it with `costcalc lock --update`"),
             file=name)
@@ -232,7 +232,7 @@ def _figures(name, where, figures, metrics):
     for m in metrics:
         v = figures.get(m)
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-            raise _corrupt(name, f"{where}: '{m}' must be a whole number ≥ 0, not {v!r}")
+            raise _corrupt(name, f"{where}: '{m}' must be a whole number ≥ 0, not {brief(v)}")
 
 
 # -- writing --------------------------------------------------------------------------------

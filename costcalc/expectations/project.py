@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-from costcalc.errors import CostcalcError, did_you_mean, unprintable
+from costcalc.errors import CostcalcError, did_you_mean, unprintable, brief
 from costcalc.units import exact_number
 
 DEFAULT_BUDGETS = "costcalc-budgets.yaml"
@@ -93,10 +93,10 @@ def parse_tolerance(text, where: str = "tolerance") -> Fraction:
         value = exact_number(s[:-1]) / 100 if s.endswith("%") else exact_number(s)
     except (ValueError, ZeroDivisionError) as exc:
         why = f" ({exc})" if str(exc) and not isinstance(exc, ZeroDivisionError) else ""
-        raise CostcalcError(f"{where} '{text}' is not a relative tolerance such as 0, 0.5% or 0.01"
+        raise CostcalcError(f"{where} {brief(text)} is not a relative tolerance such as 0, 0.5% or 0.01"
                             f"{why}") from None
     if value < 0:
-        raise CostcalcError(f"{where} '{text}' is negative")
+        raise CostcalcError(f"{where} {brief(text)} is negative")
     return value
 
 

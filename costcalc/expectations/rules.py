@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from costcalc.errors import CostcalcError
+from costcalc.errors import CostcalcError, brief
 from costcalc.units import PREFIX, exact_number
 
 from costcalc.counting import metrics
@@ -98,8 +98,8 @@ class Written:
 
 def parse_written(text, k: int = 1000) -> Written:
     """Read a figure as written: '54M', '1.2B', '159K' (K = k), '1/10', '12×', 0, 2.4."""
-    if isinstance(text, bool):
-        raise ValueError(f"expected a figure such as 54M, not {text!r}")
+    if isinstance(text, bool) or not isinstance(text, (str, int, float)):
+        raise ValueError(f"expected a figure such as 54M, not {brief(text)}")
     if isinstance(text, int):
         return Written(Fraction(text), Fraction(1), False, "", 1, 0, False)
     s = str(text).strip().replace(",", "").replace("_", "")
@@ -116,14 +116,14 @@ def parse_written(text, k: int = 1000) -> Written:
                 scale = 1024 ** ("KMGT".index(cand) + 1)
             break
     if not s or not all(c.isdigit() or c == "." for c in s) or s.count(".") > 1:
-        raise ValueError(f"'{text}' is not a figure such as 54M, 1.2B, 159K, 12× or 1/10")
+        raise ValueError(f"{brief(text)} is not a figure such as 54M, 1.2B, 159K, 12× or 1/10")
     decimals = len(s.split(".", 1)[1]) if "." in s else 0
     try:  # bounded: a figure of 400 digits would overflow every float it is shown as
         number = exact_number(s)
     except ValueError as exc:
         raise ValueError(f"is a figure {exc}") from None
     if inverse and number == 0:
-        raise ValueError(f"'{text}' divides by zero")
+        raise ValueError(f"{brief(text)} divides by zero")
     return Written(number * scale, Fraction(scale, 10**decimals), inverse, suffix, scale, decimals, times)
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from costcalc.errors import CostcalcError
+from costcalc.errors import CostcalcError, brief
 from costcalc.paper import presentation
 from costcalc.spec.yamlio import pos_of
 from costcalc.spec.substitute import substitute
@@ -172,7 +172,7 @@ def _block_row(graph, inst, top, nodes):
         if key in ROW_KEYS:
             continue
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise err(f"filter column '{key}' must be a whole number (or $param), not {value!r}",
+            raise err(f"filter column '{key}' must be a whole number (or $param), not {brief(value)}",
                       raw, key)
         filters[column_name(key)] = value
     return rtype.strip(), patch, filters

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from costcalc import ops
 from costcalc.ops.args import validate_args
 from costcalc.ops.base import Outputs, Shape, ShapeError, as_shape
-from costcalc.errors import CostcalcError, describe, did_you_mean
+from costcalc.errors import CostcalcError, brief, describe, did_you_mean
 from costcalc.spec.yamlio import Map, pos_of
-from costcalc.spec.substitute import substitute
+from costcalc.spec.substitute import Substitution, substitute
 from costcalc.spec.schema import NAME_RE, Spec
 
 MAX_NESTING = 16  # block instances inside block instances
@@ -57,6 +57,7 @@ class Expansion:
         # every output's shape, inferred as the nodes are made, so that a block can read its
         # input's shape (${in.C}); a node with several outputs also has "path.0", "path.1" ...
         self.shapes: dict[str, Shape | Outputs] = {INPUT: spec.input}
+        self.substitute = Substitution()  # one for all instances: its work is counted in all
 
     # -- errors ------------------------------------------------------------------------
     def err(self, msg, pos=None, layer=None):
@@ -86,7 +87,7 @@ class Expansion:
             pos = pos_of(entry) or pos
             if env:
                 try:
-                    entry = substitute(entry, env)
+                    entry = self.substitute(entry, env)
                 except CostcalcError as exc:
                     raise exc.located(file=self.spec.file, line=pos and pos[0],
                                       column=pos and pos[1], layer=scope)
@@ -97,7 +98,7 @@ class Expansion:
                 counters[base] = counters.get(base, 0) + 1
                 name = f"{base}_{counters[base]}"
             elif not isinstance(name, str) or not NAME_RE.match(name) or name == INPUT:
-                raise self.err(f"layer name {name!r} must be letters, digits, _ or - "
+                raise self.err(f"layer name {brief(name)} must be letters, digits, _ or - "
                                f"(and not '{INPUT}')", pos_of(entry, "name"), scope)
             path = f"{scope}/{name}" if scope else name
             if name in names:
@@ -117,11 +118,11 @@ class Expansion:
                 raise self.err("'label' must be one line of text", pos_of(entry, "label"), path)
             repeat = entry.get("repeat", 1)
             if isinstance(repeat, bool) or not isinstance(repeat, int) or not 0 <= repeat <= MAX_LAYERS:
-                raise self.err(f"'repeat' must be a whole number from 0 to {MAX_LAYERS:,}, not {repeat!r}",
+                raise self.err(f"'repeat' must be a whole number from 0 to {MAX_LAYERS:,}, not {brief(repeat)}",
                                pos_of(entry, "repeat"), path)
             when = entry.get("when", True)
             if not isinstance(when, int):  # bools are ints; a comparison gives 1 or 0
-                raise self.err(f"'when' must be true, false or a whole number (0 is false), not {when!r}",
+                raise self.err(f"'when' must be true, false or a whole number (0 is false), not {brief(when)}",
                                pos_of(entry, "when"), path)
 
             if not when or repeat == 0:
@@ -308,6 +309,7 @@ class Expansion:
                     raise self.err(f"'from' names '{src}', but '{base}' {have}", where, path)
                 out.append(f"{names[base]}.{int(index)}")
                 continue
+                raise self.err(f"'from' must name layers, not {brief(src)}", where, path)
             if src not in names:
                 raise self.err(f"'from' names '{src}', which is not an earlier layer in this scope"
                                f"{did_you_mean(src, names)} (a layer may only read layers above it, "

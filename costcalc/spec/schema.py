@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from costcalc.ops.args import Choice, PosInt
 from costcalc.ops.base import Shape
-from costcalc.errors import CostcalcError, describe, did_you_mean
+from costcalc.errors import CostcalcError, brief, describe, did_you_mean
 from costcalc.spec.substitute import substitute
 from costcalc.spec.yamlio import Map, Seq, load_yaml_file, parse_yaml, pos_of
 
@@ -237,7 +237,7 @@ def _parse_blocks(blocks, file, doc) -> dict:
     out = {}
     for bname, bdef in blocks.items():
         if not isinstance(bname, str) or not NAME_RE.match(bname):
-            raise _err(f"block name {bname!r} must be letters, digits, _ or -", file, blocks, bname)
+            raise _err(f"block name {brief(bname)} must be letters, digits, _ or -", file, blocks, bname)
         if not isinstance(bdef, dict):
             raise _err(f"block '{bname}' must be a mapping with 'params' and 'layers'", file, blocks, bname)
         for key in bdef:
@@ -258,7 +258,7 @@ def _parse_blocks(blocks, file, doc) -> dict:
                 (p, default), = p.items()
                 defaults[p] = default
             if not isinstance(p, str) or not p.isidentifier():
-                raise _err(f"block '{bname}': parameter {p!r} must be a plain name", file, raw, i)
+                raise _err(f"block '{bname}': parameter {brief(p)} must be a plain name", file, raw, i)
             if p in params:
                 raise _err(f"block '{bname}': parameter '{p}' is listed twice", file, raw, i)
             params.append(p)

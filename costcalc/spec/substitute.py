@@ -7,6 +7,7 @@ evaluated by walking Python's AST (never ``eval``).
 from __future__ import annotations
 
 import ast
+import functools
 import operator
 import re
 
@@ -19,6 +20,7 @@ _CMP = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.Lt
         ast.Gt: operator.gt, ast.GtE: operator.ge}
 MAX_EXPR_LEN = 200  # characters in one ${...}
 MAX_EXPR_VALUE = 2**128  # the largest operand of expression arithmetic
+MAX_SUBSTITUTED = 1_000_000  # list items and mapping values rebuilt, over every block instance
 
 
 def _operand(value, text):
@@ -88,6 +90,11 @@ IN_RE = re.compile(r"\bin\.(\w+)")
 IN = "in__"
 
 
+@functools.lru_cache(maxsize=4096)  # a block's expressions, parsed once, not once per instance
+def _parse(expr: str):
+    return ast.parse(expr, mode="eval")
+
+
 def evaluate(text: str, env: dict):
     """Value of '$name' or '${expr}'; other strings are returned unchanged."""
     if not isinstance(text, str) or not text.startswith("$"):
@@ -98,7 +105,7 @@ def evaluate(text: str, env: dict):
             raise CostcalcError(f"expression longer than {MAX_EXPR_LEN} characters")
         expr = IN_RE.sub(lambda m: IN + m.group(1), expr)
         try:
-            tree = ast.parse(expr, mode="eval")
+            tree = _parse(expr)
         except SyntaxError:
             raise CostcalcError(f"'{text}' is not a valid expression") from None
         return _eval(tree, env, expr)
@@ -111,27 +118,62 @@ def evaluate(text: str, env: dict):
     return env[name]
 
 
+class Substitution:
+    """'$...' substitution into block layers over a whole expansion, in bounded work.
+
+    A list or mapping that holds no '$' text is used as it is, found once per object rather than
+    once per block instance; an aliased subtree is rebuilt once per call, not once per reference.
+    Every list or mapping rebuilt counts 1 + its items toward MAX_SUBSTITUTED, over all the
+    calls: the work actually done, nodes × block instances, which a few hundred bytes of
+    aliases and nested blocks could otherwise make hours long."""
+
+    def __init__(self):
+        self._plain: dict[int, tuple] = {}  # id -> (the object, so its id stays its own; no '$' in it)
+        self._env, self._done = None, {}  # the last env, and id -> (object, its substitution) in it
+        self.built = 0
+
+    def __call__(self, value, env: dict):
+        """value with every '$...' string inside replaced; untouched subtrees are value's own."""
+        if env is not self._env:  # a block instance's layers share one env: reuse what is done
+            self._env, self._done = env, {}
+        return self._sub(value, env, self._done)
+
+    def _holds_no_param(self, value) -> bool:
+        if isinstance(value, str):
+            return not value.startswith("$")
+        if not isinstance(value, (dict, list)):
+            return True
+        known = self._plain.get(id(value))
+        if known is None:  # recursion is at most loader.MAX_DEPTH deep
+            items = value.values() if isinstance(value, dict) else value
+            known = self._plain[id(value)] = (value, all(self._holds_no_param(v) for v in items))
+        return known[1]
+
+    def _sub(self, value, env, done):
+        if isinstance(value, str):
+            return evaluate(value, env) if value.startswith("$") else value
+        if self._holds_no_param(value):
+            return value
+        if id(value) in done:
+            return done[id(value)][1]
+        self.built += 1 + len(value)
+        if self.built > MAX_SUBSTITUTED:
+            raise CostcalcError(f"block parameters are substituted into more than {MAX_SUBSTITUTED:,} "
+                                "list items and mapping values (each counted once per block instance)")
+        if isinstance(value, dict):
+            out = Map()
+            out.pos, out.key_pos = getattr(value, "pos", None), getattr(value, "key_pos", {})
+            done[id(value)] = (value, out)
+            for k, v in value.items():
+                out[k] = self._sub(v, env, done)
+        else:
+            out = Seq()
+            out.pos, out.item_pos = getattr(value, "pos", None), getattr(value, "item_pos", [])
+            done[id(value)] = (value, out)
+            out.extend(self._sub(v, env, done) for v in value)
+        return out
+
+
 def substitute(value, env: dict):
     """Replace every '$...' string inside value; untouched subtrees are returned as-is (no copies)."""
-    if isinstance(value, str):
-        return evaluate(value, env) if value.startswith("$") else value
-    if isinstance(value, dict):
-        changed = None
-        for k, v in value.items():
-            nv = substitute(v, env)
-            if nv is not v:
-                if changed is None:
-                    changed = Map(value)
-                    changed.pos = getattr(value, "pos", None)
-                    changed.key_pos = getattr(value, "key_pos", {})
-                changed[k] = nv
-        return value if changed is None else changed
-    if isinstance(value, list):
-        new = [substitute(v, env) for v in value]
-        if all(a is b for a, b in zip(new, value)):
-            return value
-        out = Seq(new)
-        out.pos = getattr(value, "pos", None)
-        out.item_pos = getattr(value, "item_pos", [])
-        return out
-    return value
+    return Substitution()(value, env)

@@ -7,6 +7,7 @@ a "billion laughs" document is refused in linear time.
 from __future__ import annotations
 
 import os
+import stat
 
 import yaml
 
@@ -218,16 +219,32 @@ def _expanded_size(root) -> int:
     return sizes.get(id(root), 1)
 
 
+_NOT_REGULAR = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a character device"),
+                (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def _regular(mode: int, path: str, what: str):
+    """Refuse anything but a regular file: reading a named pipe waits for a writer forever, and
+    a device (such as /dev/zero, also through a symlink) never ends."""
+    if stat.S_ISDIR(mode):
+        raise CostcalcError(f"is a directory, not a {what} file", file=path)
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _NOT_REGULAR if test(mode)), "not a file")
+        raise CostcalcError(f"not a regular file ({kind}), so not a {what} file", file=path)
+
+
 def read_text(path: str, what: str = "spec") -> str:
     """Read a UTF-8 text file with clear errors for every way that can fail."""
     try:
-        if os.path.isdir(path):
-            raise CostcalcError(f"is a directory, not a {what} file", file=path)
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            raise CostcalcError(f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,} (10 MiB)",
-                                file=path)
-        with open(path, "rb") as fh:
+        _regular(os.stat(path).st_mode, path, what)  # before open(): opening a pipe blocks
+        # O_NONBLOCK: if a pipe takes the file's place after the check, open() does not wait
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with open(fd, "rb") as fh:
+            info = os.fstat(fh.fileno())  # what was opened is what is read
+            _regular(info.st_mode, path, what)
+            if info.st_size > MAX_FILE_BYTES:
+                raise CostcalcError(f"file is {info.st_size:,} bytes; the limit is {MAX_FILE_BYTES:,} "
+                                    "(10 MiB)", file=path)
             data = fh.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise CostcalcError(f"no such {what} file", file=path) from None
@@ -235,6 +252,8 @@ def read_text(path: str, what: str = "spec") -> str:
         raise CostcalcError("permission denied", file=path) from None
     except OSError as exc:
         raise CostcalcError(f"cannot read: {exc.strerror or exc}", file=path) from None
+    if len(data) > MAX_FILE_BYTES:  # it grew after fstat
+        raise CostcalcError(f"file is over {MAX_FILE_BYTES:,} bytes (10 MiB), the limit", file=path)
     if b"\x00" in data:
         raise CostcalcError(f"binary file (contains NUL bytes), not a {what} file", file=path)
     try:
@@ -273,11 +292,11 @@ def parse_yaml(text: str, file: str | None = None, what: str = "spec") -> Map:
         raise CostcalcError("YAML nesting is too deep", file=file) from None
     if doc is None:
         raise CostcalcError(f"empty {what} file", file=file)
+    if _expanded_size(doc) > MAX_EXPANDED_NODES:  # first: nothing may walk or show a bomb
+        raise CostcalcError(f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes", file=file)
     if not isinstance(doc, dict):
         raise CostcalcError(f"the top level must be a mapping of keys, not {describe(doc)}",
                             file=file, line=1, column=1)
-    if _expanded_size(doc) > MAX_EXPANDED_NODES:
-        raise CostcalcError(f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes", file=file)
     return doc
 
 
