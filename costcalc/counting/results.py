@@ -15,6 +15,11 @@ from costcalc.spec.schema import DTYPE_BYTES
 METRICS = metrics.NAMES  # in table order
 
 
+class FlatRecord(dict):
+    """A JSON record that holds no mapping, so a report writes it on one line without looking
+    inside (100,000 layers of a big spec)."""
+
+
 class LayerResult:
     """One layer's figures: every metric of the table (counting/metrics.py), batch included,
     read as attributes (``layer.macs``) or by name (``layer.get("macs")``)."""
@@ -41,8 +46,8 @@ class LayerResult:
 
     def to_dict(self) -> dict:
         """The layer's JSON: its place in the graph, then every metric in table order."""
-        return {"name": self.name, "kind": self.kind, "output": _listed(self.output),
-                "inputs": self.inputs, **self.values}
+        return FlatRecord(name=self.name, kind=self.kind, output=_listed(self.output),
+                          inputs=self.inputs, **self.values)
 
 
 def _listed(shape) -> list:
@@ -54,8 +59,8 @@ def _zero() -> dict:
 
 
 def _add(totals: dict, layer: LayerResult):
-    for m in METRICS:
-        totals[m] += layer.get(m)
+    for m, v in layer.values.items():
+        totals[m] += v
 
 
 @dataclass

@@ -6,6 +6,7 @@ import io
 import json
 
 from costcalc.counting import metrics
+from costcalc.counting.results import FlatRecord
 from costcalc.units import exact, human
 from costcalc.report.rows import layer_rows
 
@@ -32,12 +33,15 @@ _encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder for every r
 
 
 def _holds_mapping(value) -> bool:
-    items = value.values() if isinstance(value, dict) else value
-    return any(isinstance(v, dict) or (isinstance(v, list) and _holds_mapping(v)) for v in items)
+    for v in (value.values() if isinstance(value, dict) else value):  # a plain loop: 100,000s of layers
+        if isinstance(v, dict) or (isinstance(v, list) and _holds_mapping(v)):
+            return True
+    return False
 
 
 def _json_into(value, pad: str, out: list):
-    if not (isinstance(value, (dict, list)) and value and _holds_mapping(value)):
+    if type(value) is FlatRecord or not (isinstance(value, (dict, list)) and value
+                                         and _holds_mapping(value)):
         out.append(_encode(value))
         return
     inner = ",\n" + pad + "  "
