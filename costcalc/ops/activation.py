@@ -21,24 +21,18 @@ class _Elementwise(LayerKind):
 
 
 @register
-
-
 class ReLU(_Elementwise):
     name = "relu"
     summary = "max(x, 0) (torch.nn.ReLU)"
 
 
 @register
-
-
 class ReLU6(_Elementwise):
     name = "relu6"
     summary = "min(max(x, 0), 6) (torch.nn.ReLU6)"
 
 
 @register
-
-
 class Hardtanh(_Elementwise):
     name = "hardtanh"
     summary = "clamp(x, min_val, max_val) (torch.nn.Hardtanh)"
@@ -46,48 +40,36 @@ class Hardtanh(_Elementwise):
 
 
 @register
-
-
 class Sigmoid(_Elementwise):
     name = "sigmoid"
     summary = "1 / (1 + exp(-x)) (torch.nn.Sigmoid)"
 
 
 @register
-
-
 class Tanh(_Elementwise):
     name = "tanh"
     summary = "tanh(x) (torch.nn.Tanh)"
 
 
 @register
-
-
 class Hardswish(_Elementwise):
     name = "hardswish"
     summary = "x * relu6(x + 3) / 6 (torch.nn.Hardswish)"
 
 
 @register
-
-
 class Hardsigmoid(_Elementwise):
     name = "hardsigmoid"
     summary = "relu6(x + 3) / 6 (torch.nn.Hardsigmoid)"
 
 
 @register
-
-
 class SiLU(_Elementwise):
     name = "silu"
     summary = "x * sigmoid(x), also called swish (torch.nn.SiLU)"
 
 
 @register
-
-
 class GELU(_Elementwise):
     name = "gelu"
     summary = "x * Phi(x), exact (erf) or its tanh approximation (torch.nn.GELU)"
@@ -95,8 +77,6 @@ class GELU(_Elementwise):
 
 
 @register
-
-
 class Softmax(LayerKind):
     name = "softmax"
     summary = "softmax over one axis, by default the first: channels or features (torch.nn.Softmax)"

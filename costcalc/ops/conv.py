@@ -35,8 +35,6 @@ def check_window(kind: str, h: int, w: int, kernel, stride, pad, dilation, ceil=
 
 
 @register
-
-
 class Conv(LayerKind):
     name = "conv"
     summary = "2-D convolution (torch.nn.Conv2d)"

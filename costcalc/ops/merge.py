@@ -7,8 +7,6 @@ from costcalc.ops.base import Cost, LayerKind, ShapeError, numel
 
 
 @register
-
-
 class Concat(LayerKind):
     name = "concat"
     summary = "concatenate along one axis, by default the first: channels (torch.cat); two or more inputs"
@@ -28,8 +26,6 @@ class Concat(LayerKind):
 
 
 @register
-
-
 class Add(LayerKind):
     name = "add"
     summary = "element-wise sum of two or more equal shapes (residual add)"

@@ -8,8 +8,6 @@ from costcalc.ops.base import Cost, LayerKind, numel, spatial
 
 
 @register
-
-
 class BatchNorm(LayerKind):
     name = "batchnorm"
     summary = "batch normalisation in eval mode (torch.nn.BatchNorm2d)"
@@ -29,8 +27,6 @@ class BatchNorm(LayerKind):
 
 
 @register
-
-
 class LRN(LayerKind):
     name = "lrn"
     summary = "local response normalisation across channels (torch.nn.LocalResponseNorm)"

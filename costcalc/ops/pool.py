@@ -27,8 +27,6 @@ class _Window(LayerKind):
 
 
 @register
-
-
 class MaxPool(_Window):
     name = "maxpool"
     summary = "max pooling (torch.nn.MaxPool2d)"
@@ -45,8 +43,6 @@ class MaxPool(_Window):
 
 
 @register
-
-
 class AvgPool(_Window):
     name = "avgpool"
     summary = "average pooling (torch.nn.AvgPool2d)"
@@ -75,8 +71,6 @@ def _adaptive_window_total(size: int, out: int) -> int:
 
 
 @register
-
-
 class AdaptiveAvgPool(LayerKind):
     name = "adaptive_avgpool"
     summary = "adaptive average pooling to a fixed size (torch.nn.AdaptiveAvgPool2d)"
@@ -94,8 +88,6 @@ class AdaptiveAvgPool(LayerKind):
 
 
 @register
-
-
 class GlobalAvgPool(AdaptiveAvgPool):
     name = "global_avgpool"
     summary = "global average pooling to C×1×1 (torch.nn.AdaptiveAvgPool2d(1))"

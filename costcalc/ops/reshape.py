@@ -8,8 +8,6 @@ from costcalc.ops.base import LayerKind, Outputs, ShapeError, numel, spatial
 
 
 @register
-
-
 class Flatten(LayerKind):
     name = "flatten"
     summary = "(C, H, W) to C*H*W flat features (torch.nn.Flatten)"
@@ -19,40 +17,34 @@ class Flatten(LayerKind):
         return (numel(inputs[0]),)
 
 
-@register
-
-
-class Dropout(LayerKind):
-    name = "dropout"
-    summary = "dropout; the identity in eval mode (torch.nn.Dropout)"
-    args = {"p": Real(default=0.5, low=0.0, high=1.0, doc="drop probability")}
+class _Passthrough(LayerKind):
+    """Its output is its input (in eval mode): shape unchanged, no cost."""
 
     def shape(self, a, inputs):
         return inputs[0]
 
 
 @register
-class StochasticDepth(LayerKind):
+class Dropout(_Passthrough):
+    name = "dropout"
+    summary = "dropout; the identity in eval mode (torch.nn.Dropout)"
+    args = {"p": Real(default=0.5, low=0.0, high=1.0, doc="drop probability")}
+
+
+@register
+class StochasticDepth(_Passthrough):
     name = "stochastic_depth"
     summary = ("drops a residual branch at random in training; the identity in eval mode "
                "(torchvision.ops.StochasticDepth)")
     args = {"p": Real(default=0.0, low=0.0, high=1.0, doc="drop probability"),
             "mode": Choice(("row", "batch"), default="row")}
 
-    def shape(self, a, inputs):
-        return inputs[0]
-
 
 @register
-
-
-class Identity(LayerKind):
+class Identity(_Passthrough):
     name = "identity"
     summary = "passes its input through (torch.nn.Identity)"
     args = {}
-
-    def shape(self, a, inputs):
-        return inputs[0]
 
 
 MAX_OUTPUTS = 4096  # parts of one split or chunk
