@@ -250,3 +250,14 @@ def test_report_escapes_what_a_spec_says():
     assert "<script>alert(1)</script>" not in html
     assert "&lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert html.count("<script>") == 2  # the page's own two
+
+
+@pytest.mark.parametrize("spec", [str(p.relative_to(ROOT)) for p in
+                                  __import__("costcalc.spec.schema", fromlist=["x"]).spec_files(SPECS)])
+def test_every_shipped_spec_has_a_report_with_its_exact_totals(spec):
+    # a split's outputs ('halves.1', ShuffleNet) are edges from the split's node in the graph
+    r = costcalc.analyze(ROOT / spec)
+    html = render_report([r], [r.claims])
+    assert f"MACs: <b>{r.totals['macs']:,}</b>" in html and f"Params: <b>{r.totals['params']:,}</b>" in html
+    assert bars(html, "bar ops") == len(r.layers)  # one bar per layer
+    assert bars(html, "sub ops") == len(r.instances)  # one per block instance or repeat group

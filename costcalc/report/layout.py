@@ -14,6 +14,7 @@ outermost first while the cap allows, so a 10,000-layer spec draws a bounded pic
 """
 from __future__ import annotations
 
+from costcalc.counting.graph import node_of
 from costcalc.units import exact, human
 from costcalc.report.svg import esc, fit
 from costcalc.report.text import shape_text
@@ -101,8 +102,8 @@ def graph_svg(result, max_boxes: int = MAX_BOXES, uid: str = "g") -> tuple[str, 
     edges: dict[str, dict] = {}  # scope -> {(source child, target child): None}
     inbound: dict[str, dict] = {}  # scope -> {child fed from outside the scope: None}, in order
     for layer in result.layers:
-        for src in layer.inputs:
-            _route(view, src, layer.name, edges, inbound)
+        for src in layer.inputs:  # one output of a split ('parts.1') is drawn from its node
+            _route(view, node_of(src), layer.name, edges, inbound)
     stats = {"boxes": 0, "groups": 0, "collapsed": 0, "hidden": view.hidden}
     w, h, body = _scope(view, "", edges, inbound, stats)
     svg = (f'<svg class="graph" width="{w + 2 * PAD}" height="{h + 2 * PAD}" '
