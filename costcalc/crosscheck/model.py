@@ -48,6 +48,9 @@ class SpecModel(nn.Module):
             parent.add_module(name, module)
             self.names[node.path] = f"{self.names[prefix]}.{name}" if prefix else name
             self._steps.append((node.path, module, tuple(node.inputs)))
+        modules = {path: module for path, module, _ in self._steps}
+        for path, target in getattr(graph, "ties", {}).items():
+            modules[path].weight = modules[target].weight  # one tensor: counted once by torch
 
     def forward(self, x, return_all: bool = False):
         values = {INPUT: x}
