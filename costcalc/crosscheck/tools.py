@@ -147,6 +147,7 @@ def _fvcore_cpu(graph, model, batch, FlopCountAnalysis):
     from costcalc.crosscheck.model import example_input
 
     cpu = model.to_empty(device="cpu")
+    cpu.tie_weights(graph)  # to_empty gives each module its own copy of a shared weight
     x = example_input(graph, batch, device="cpu")
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # tracer warnings; fvcore's own are turned off below
@@ -207,6 +208,7 @@ def measure(graph, batch: int = 1, fvcore_limit: int = FVCORE_LIMIT) -> Measurem
         return sum(p.numel() for p in params)
 
     numels = {node.path: owned(node.path) for node in graph.nodes}
+    numel_total = sum(p.numel() for p in model.parameters())  # before to_empty, which unties
     need = fvcore_bytes(graph, batch)
     fv = fv_total = None
     skipped, skipped_total, reason = {}, {}, None
@@ -234,6 +236,6 @@ def measure(graph, batch: int = 1, fvcore_limit: int = FVCORE_LIMIT) -> Measurem
                                 None if fv is None else fv[node.path], skipped.get(node.path, {}))
         for node in graph.nodes
     }
-    return Measurement(batch, layers, flop_total, sum(p.numel() for p in model.parameters()),
+    return Measurement(batch, layers, flop_total, numel_total,
                        int(fv_params.get("", 0)), fv_total, skipped_total, reason, need, fvcore_limit,
                        {"torch": torch.__version__, "fvcore": getattr(fvcore, "__version__", "?")})
