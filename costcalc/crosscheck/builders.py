@@ -221,3 +221,8 @@ def _rmsnorm(a, inputs):
     if x.axis(a["axis"]) != len(x) - 1:
         raise NotImplementedError("rmsnorm on an axis other than the last has no torch equivalent here")
     return _nn().RMSNorm(x[-1], eps=a["eps"])
+
+
+@builder("scale")
+def _scale(a, inputs):
+    return _modules().Scale(a["by"])

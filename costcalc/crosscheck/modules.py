@@ -177,6 +177,15 @@ class Permute(nn.Module):
         return x.permute(self.order)
 
 
+class Scale(nn.Module):
+    def __init__(self, by: float):
+        super().__init__()
+        self.by = by
+
+    def forward(self, x):
+        return x * self.by
+
+
 class Matmul(nn.Module):
     def forward(self, x, y):
         return torch.matmul(x, y)
