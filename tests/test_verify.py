@@ -34,13 +34,17 @@ def run_main(argv, capsys):
 def test_every_shipped_spec_agrees_exactly(spec, convention):
     graph, m = measured(spec)
     c = check_model(analyze(graph, convention=convention), m)
-    assert m.fvcore_total is not None, c.fvcore_note  # fvcore really ran on every shipped spec
+    # fvcore really ran on every shipped spec small enough for its CPU trace (the transformers at
+    # their full context are not: tests/test_transformers.py runs it on them at 64 tokens)
+    assert m.fvcore_total is not None or m.fvcore_bytes > m.fvcore_limit, c.fvcore_note
     assert [l.name for l in c.mismatches] == []
     assert c.ok and all(cl.ok for cl in c.claims)
     # the convention's figure equals the tool it claims to reproduce, in total
     t = c.totals
-    if convention == "fvcore":
+    if convention == "fvcore" and m.fvcore_total is not None:
         assert t["analytic"]["macs"] == t["fvcore"]["raw"]
+    elif convention == "fvcore":
+        pass  # no fvcore figure to equal
     else:
         assert t["analytic"]["macs"] == t["flopcounter"]["raw"] * {"macs": 1, "flops": 2}[convention] // 2
     assert t["analytic"]["params"] == t["torch"]["params"] == t["fvcore"]["params"]
