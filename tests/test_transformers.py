@@ -119,3 +119,60 @@ def measured_at(spec, seq):
         graph = build_graph(str(SPECS / spec), params={"seq": seq})
         _AT[spec, seq] = graph, measure(graph, 1)
     return _AT[spec, seq]
+
+
+def test_kv_cache_of_llama3_8b_at_1024_tokens_in_bfloat16():
+    t = totals("llm/llama3_8b.yaml", "--set", "seq=1024", "--dtype", "bfloat16")
+    # k and v, 32 layers, 8 key/value heads, 1,024 positions of 128: 2*32*8*128*1024
+    assert t["kv_cache"] == 67_108_864
+    assert t["kv_cache_bytes"] == 134_217_728  # 2 bytes each
+    assert t["param_bytes"] == 2 * 8_030_261_248
+
+
+def test_the_causal_convention_halves_causal_attention_as_maxtext():
+    """maxtext: noncausal_attention_flops = 4*B*S**2*num_query_heads*head_dim, causal = that / 2."""
+    full = totals("llm/gpt2.yaml")
+    causal = totals("llm/gpt2.yaml", "--convention", "causal")
+    # 12 layers * 4*1*1024**2*12*64 / 2 = 12 * 1,610,612,736 = 19,327,352,832 FLOPs fewer
+    assert full["flops"] - causal["ops"] == 19_327_352_832
+    # BERT's attention is not causal: the convention leaves it whole
+    assert totals("llm/bert_base.yaml", "--convention", "causal")["ops"] == totals("llm/bert_base.yaml")["flops"]
+
+
+def transformer_section(spec, *extra):
+    code, out, err = cli("analyze", str(SPECS / spec), "--format", "json", *extra)
+    assert code == 0, err
+    return json.loads(out)["transformer"]
+
+
+def test_gpt2_dimensions_per_token_figures_and_approximations_by_hand():
+    tf = transformer_section("llm/gpt2.yaml")
+    d = tf["dims"]
+    assert (d["layers"], d["heads"], d["kv_heads"], d["head_dim"], d["tokens"], d["d_model"],
+            d["d_ff"], d["vocab"]) == (12, 12, 12, 64, 1024, 768, 3072, 50257)
+    # N without wte (38,597,376) and wpe (786,432): 124,439,808 - 39,383,808 = 85,056,000
+    # (Kaplan's N ≈ 12 * n_layer * d_model² = 84,934,656, biases and norms aside)
+    assert d["non_embedding_params"] == 85_056_000
+    # prefill per token: 291,648,307,200 / 1024 = 284,812,800 FLOPs; a decode step at context
+    # 1024 does the same: 2*(7,077,888 linear MACs * 12 + 12 layers * 2*12*1024*64 attention
+    # + 768*50257 lm_head) = 2*(84,934,656 + 18,874,368 + 38,597,376) = 284,812,800
+    assert tf["per_token"]["prefill_flops"] == tf["per_token"]["decode_step_flops"] == 284_812_800
+    gaps = {a["name"]: a for a in tf["approximations"]}
+    # Kaplan: (2*85,056,000 + 2*12*1024*768) * 1024 = 188,986,368 * 1024 = 193,522,040,832
+    assert gaps["kaplan"]["flops"] == 193_522_040_832
+    # Chinchilla, per layer: QKV 2*3*1024*768*768 = 3,623,878,656; QKᵀ 2*1024²*768 =
+    # 1,610,612,736; softmax 3*12*1024² = 37,748,736; AV 1,610,612,736; output 2*1024*768*768
+    # = 1,207,959,552; dense 2*1024*2*768*3072 = 9,663,676,416 → 17,754,488,832 * 12 =
+    # 213,053,865,984; embeddings and logits 2 * 2*1024*50257*768 = 158,094,852,096
+    assert gaps["chinchilla"]["flops"] == 213_053_865_984 + 158_094_852_096
+    # PaLM: (6*85,056,000 + 12*12*12*64*1024) * 1024 = (510,336,000 + 113,246,208) * 1024
+    assert gaps["palm"]["flops"] == 638_548_180_992
+    # against 3 × the exact forward: 3 * 291,648,307,200 = 874,944,921,600, which is also
+    # FlopCounterMode's forward + backward of GPT-2 at T = 1024 (issue 18's anchor)
+    assert gaps["palm"]["exact"] == 874_944_921_600
+
+
+def test_a_cnn_has_no_transformer_section():
+    code, out, err = cli("analyze", str(SPECS / "zoo/resnet18.yaml"), "--format", "json")
+    d = json.loads(out)
+    assert "transformer" not in d and d["totals"]["kv_cache"] == 0

@@ -71,6 +71,35 @@ def kinds_table() -> str:
     return "\n".join(lines)
 
 
+TRANSFORMERS = ("llm/gpt2.yaml", "llm/bert_base.yaml", "zoo/vit_b_16.yaml", "llm/llama2_7b.yaml",
+                "llm/llama3_8b.yaml")
+
+
+@section("transformers")
+def transformers_table() -> str:
+    import json
+
+    rows = ["| spec | T | params | forward FLOPs (2 × MACs) | causal-half FLOPs | FLOPs per token | KV cache at bfloat16 | kaplan | chinchilla | palm (training) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for spec in TRANSFORMERS:
+        d = json.loads(costcalc("analyze", f"specs/{spec}", "--format", "json", "--dtype", "bfloat16"))
+        t, tf = d["totals"], d["transformer"]
+        gaps = {a["name"]: f"{a['gap']:+.2%}" for a in tf["approximations"]}
+        kv = f"{t['kv_cache_bytes']:,} B" if t["kv_cache_bytes"] else "— (no `attention` layer)"
+        rows.append(f"| `{spec}` | {tf['dims']['tokens']:,} | {t['params']:,} | {t['flops']:,} | "
+                    f"{tf['per_sequence']['flops_causal_half']:,} | {tf['per_token']['prefill_flops']:,} | "
+                    f"{kv} | {gaps['kaplan']} | {gaps['chinchilla']} | {gaps['palm']} |")
+    out = costcalc("analyze", "specs/llm/llama3_8b.yaml", "--set", "seq=1024", "--dtype", "bfloat16")
+    tail = out.rstrip().splitlines()
+    start = next(i for i, l in enumerate(tail) if l.startswith("Params:"))
+    end = next(i for i, l in enumerate(tail) if l.startswith("≈ palm"))
+    while end + 1 < len(tail) and tail[end + 1].strip():
+        end += 1
+    lines = "\n".join(l.rstrip() for l in tail[start:end + 1])
+    return ("\n".join(rows) + "\n\n```console\n$ costcalc analyze specs/llm/llama3_8b.yaml --set seq=1024 "
+            "--dtype bfloat16\n…\n" + lines + "\n```")
+
+
 @section("table1")
 def table1_markdown() -> str:
     out = costcalc("table", "specs/googlenet.yaml", "--format", "markdown")

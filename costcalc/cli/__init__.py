@@ -17,6 +17,7 @@ import typer.main
 from costcalc.cli.coercion import install as install_coercion
 from costcalc.errors import EXIT_FAIL, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, CostcalcError, printable
 from costcalc.ops.args import MAX_INT
+from costcalc.counting.conventions import CONVENTIONS
 
 
 app = typer.Typer(
@@ -46,15 +47,13 @@ class CompareFormat(str, Enum):
     markdown = "markdown"
 
 
-class ConventionName(str, Enum):
-    macs = "macs"
-    flops = "flops"
-    fvcore = "fvcore"
+ConventionName = Enum("ConventionName", {name: name for name in CONVENTIONS}, type=str)
 
 
 ConventionOpt = typer.Option(ConventionName.macs, "--convention", "-c",
-                             help="what the ops column counts: macs (conv+linear multiply-accumulates, "
-                                  "default), flops (2 x MACs, FlopCounterMode), fvcore (fvcore's count)")
+                             help="what the ops column counts: macs (multiply-accumulates, default), "
+                                  "flops (2 x MACs, FlopCounterMode), fvcore (fvcore's count), "
+                                  "causal (FLOPs with causal attention halved, as MaxText)")
 BatchOpt = typer.Option(None, "--batch", "-b", min=1, max=MAX_INT,
                         help="batch size (default: the spec's, else 1)")
 DtypeOpt = typer.Option(None, "--dtype", help="dtype for activation bytes (default float32)")

@@ -86,6 +86,15 @@ FVCORE_RULES = MappingProxyType({
     "layernorm": _fvcore_layernorm,
 })
 
+def _causal_attention(a, inputs, out, cost):
+    """2 × MACs, halved for a causal attention (maxtext: noncausal / 2)"""
+    # maxtext's calculate_tflops_training_per_device: noncausal_attention_flops =
+    # 4 * B * S**2 * num_query_heads * head_dim; causal_attention_flops = that / 2
+    return cost.macs if a["causal"] else 2 * cost.macs
+
+
+CAUSAL_RULES = MappingProxyType({"attention": _causal_attention})
+
 CONVENTIONS = {
     c.name: c
     for c in (
@@ -102,6 +111,12 @@ CONVENTIONS = {
                    "(aten::_convolution_mode has no fvcore handle); a layer whose output never "
                    "reaches the model output counts 0, because fvcore's jit trace drops dead code",
                    rules=FVCORE_RULES, counts_dead_code=False),
+        Convention("causal", "FLOPs (causal half)",
+                   "2 × MACs, but a causal attention's QKᵀ and AV counted in half, as MaxText "
+                   "counts them for MFU (maxtext_utils.calculate_tflops_training_per_device: "
+                   "causal_attention_flops = noncausal_attention_flops / 2): the work a kernel "
+                   "that skips the masked upper triangle does, where torch's SDPA math path and "
+                   "FlopCounterMode count the full square", per_mac=2, rules=CAUSAL_RULES),
     )
 }
 DEFAULT = "macs"

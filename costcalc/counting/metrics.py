@@ -57,6 +57,11 @@ for _m in (
            lambda f: numel(f.output) * f.batch, locked=True, compared=5),
     Metric("activation_bytes", "Activation bytes", "bytes",
            lambda f: numel(f.output) * f.batch * f.dtype_bytes),
+    Metric("param_bytes", "Parameter bytes", "bytes",
+           lambda f: (f.cost.weights + f.cost.biases) * f.dtype_bytes),
+    Metric("kv_cache", "KV cache (elements)", "elements", lambda f: f.cost.cached * f.batch),
+    Metric("kv_cache_bytes", "KV cache bytes", "bytes",
+           lambda f: f.cost.cached * f.batch * f.dtype_bytes),
 ):
     metric(_m)
 

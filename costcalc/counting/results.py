@@ -110,9 +110,20 @@ class ModelResult:
             self._by_name = {layer.name: layer for layer in self.layers}
         return self._by_name.get(path)
 
+    def transformer(self) -> dict | None:
+        """Per-token figures, memory and the closed-form approximations of a model with
+        attention layers (None without); see counting/transformer.py."""
+        from costcalc.counting.transformer import summary
+
+        return summary(self)
+
     def to_dict(self) -> dict:
         """The JSON contract of `costcalc analyze --format json`."""
         scopes = self.scope_totals()
+        extra = {}
+        tf = self.transformer()
+        if tf is not None:
+            extra["transformer"] = tf
         return {
             "name": self.name,
             "file": self.file,
@@ -125,6 +136,7 @@ class ModelResult:
             "layers": [l.to_dict() for l in self.layers],
             "blocks": {path: {"block": inst.block, **scopes[path]}
                        for path, inst in self.graph.instances.items()},
+            **extra,
             "warnings": list(self.warnings),
         }
 

@@ -39,7 +39,7 @@ class Attention(LayerKind):
             "kv_heads": PosInt(default=None, doc="optional: key/value heads (checked against k)"),
             "causal": Bool(default=False, doc="mask future positions (no effect on the counts)")}
     arity = (3, 3)
-    macs_rule = "2 × H × T × S × Dh (QKᵀ and AV, causal or not)"
+    macs_rule = "2 × H × T × S × Dh (QKᵀ and AV, causal or not); KV cache 2 × KV × S × Dh"
     elementops_rule = "4 per score H × T × S (scale, exp, sum, divide)"
 
     def shape(self, a, inputs):
@@ -60,8 +60,9 @@ class Attention(LayerKind):
         q, k, _ = inputs
         h, t, dh = q
         s = k[1]
-        # QKᵀ: h*t*s*dh; AV: h*t*s*dh (a key/value head is shared by h/kv query heads)
-        return Cost(macs=2 * h * t * s * dh, elementops=4 * h * t * s)
+        # QKᵀ: h*t*s*dh; AV: h*t*s*dh (a key/value head is shared by h/kv query heads); the
+        # KV cache holds k and v: 2 * kv * s * dh
+        return Cost(macs=2 * h * t * s * dh, elementops=4 * h * t * s, cached=2 * numel(k))
 
 
 @register

@@ -37,9 +37,12 @@ class ShapeError(ValueError):
 class Cost:
     """One layer's counts for one sample. All exact ints.
 
-    macs: multiply-accumulates of conv/linear, bias adds excluded (the default convention).
+    macs: multiply-accumulates of conv, linear, matmul and attention, bias adds excluded (the
+        default convention).
     elementops: every other arithmetic op (bias adds, pooling, activations, norms, adds),
         kept apart from MACs; each kind documents its rule.
+    cached: elements the layer keeps between decoding steps (attention's keys and values:
+        the KV cache).
     What a tool counts instead (fvcore's batchnorm rule) is the tool's convention
     (counting/conventions.py), not the kind's.
     """
@@ -48,6 +51,7 @@ class Cost:
     biases: int = 0
     macs: int = 0
     elementops: int = 0
+    cached: int = 0
 
     @property
     def params(self) -> int:

@@ -108,18 +108,41 @@ def summary_lines(r) -> list[str]:
     lines = [
         f"Params: {exact(t['params'])} ({human(t['params'])}) = {exact(t['weights'])} weights"
         f" + {exact(t['biases'])} biases",
-        f"MACs: {exact(t['macs'])} ({human(t['macs'])}) multiply-accumulates of conv and linear, "
-        "bias adds excluded",
+        f"MACs: {exact(t['macs'])} ({human(t['macs'])}) multiply-accumulates of conv, linear, "
+        "matmul and attention, bias adds excluded",
         f"FLOPs: {exact(t['flops'])} ({human(t['flops'])}) = 2 × MACs",
     ]
-    if r.convention.name == "fvcore":
-        lines.append(f"fvcore flops: {exact(t['ops'])} ({human(t['ops'])}): {r.convention.summary}")
+    if r.convention.name in ("fvcore", "causal"):
+        lines.append(f"{r.convention.unit}: {exact(t['ops'])} ({human(t['ops'])}): {r.convention.summary}")
     lines += [
         f"Element ops: {exact(t['elementops'])} ({human(t['elementops'])}) not in MACs "
         "(bias adds, pooling, activations, norms, adds)",
         f"Activations: {exact(t['activations'])} output elements ({human(t['activation_bytes'])}B"
         f" at {r.dtype}), batch {r.batch}",
     ]
+    return lines + transformer_lines(r)
+
+
+def transformer_lines(r) -> list[str]:
+    """A model with attention: per-token figures, memory and the approximations' gaps."""
+    tf = r.transformer()
+    if tf is None:
+        return []
+    d, mem, tok = tf["dims"], tf["memory"], tf["per_token"]
+    lines = [
+        f"Transformer: {d['layers']} layers, {d['heads']} heads ({d['kv_heads']} key/value) of "
+        f"{d['head_dim']}, d_model {d['d_model']}, d_ff {d['d_ff']}, T {d['tokens']}; "
+        f"non-embedding params N {exact(d['non_embedding_params'])}",
+        f"Per token: prefill {exact(tok['prefill_flops'])} FLOPs (the sequence's ÷ T)"
+        + (f"; one decode step at context {tok['decode_context']}: "
+           f"{exact(tok['decode_step_flops'])} FLOPs" if tok["decode_step_flops"] is not None else ""),
+        f"KV cache: {exact(mem['kv_cache'])} elements, {exact(mem['kv_cache_bytes'])} bytes at "
+        f"{mem['dtype']}, batch {r.batch}",
+        "Weight bytes: " + ", ".join(f"{exact(b)} at {dt}" for dt, b in mem["param_bytes_by_dtype"].items()),
+    ]
+    for a in tf["approximations"]:
+        lines.append(f"≈ {a['name']} ({a['source'].split(':')[0]}): {exact(a['flops'])} {a['what']}, "
+                     f"{a['gap']:+.3%} vs the exact {exact(a['exact'])}")
     return lines
 
 
