@@ -176,3 +176,11 @@ def test_a_cnn_has_no_transformer_section():
     code, out, err = cli("analyze", str(SPECS / "zoo/resnet18.yaml"), "--format", "json")
     d = json.loads(out)
     assert "transformer" not in d and d["totals"]["kv_cache"] == 0
+
+
+def test_verify_under_the_causal_convention_checks_the_full_count():
+    r = run_cli("verify", str(SPECS / "llm/gpt2.yaml"), "--set", "seq=64", "--convention", "causal")
+    assert r.returncode == 0, r.stderr
+    # the ops column is halved on attention: 12 layers * 2*12*64*64*64 = 75,497,472 FLOPs fewer
+    # than FlopCounterMode's full square; the check is made on 2 × MACs, which equal it
+    assert "2 × MACs = FlopCounterMode" in r.stdout and "OK, exact agreement" in r.stdout

@@ -31,6 +31,10 @@ CLAIMS = {
              ("MACs = fvcore, on the layers where fvcore counts MACs", "fvcore_macs")],
     "flops": [("FLOPs = FlopCounterMode", "flopcounter"),
               ("FLOPs = 2 × fvcore, on the layers where fvcore counts MACs", "fvcore_macs")],
+    # the causal convention halves what no tool halves: its checks are made on the full count
+    "causal": [("2 × MACs = FlopCounterMode (which counts causal attention in full; the causal "
+                "FLOPs halve it)", "flopcounter"),
+               ("MACs = fvcore, on the layers where fvcore counts MACs", "fvcore_macs")],
     "fvcore": [("fvcore flops = fvcore FlopCountAnalysis", "fvcore"),
                ("fvcore flops = FlopCounterMode ÷ 2, on the layers where fvcore counts MACs",
                 "fcm_macs")],
