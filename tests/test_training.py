@@ -1,0 +1,149 @@
+"""Training cost (issue 18): backward MACs split into grad-input and grad-weight, what autograd
+saves, training memory, checkpointing and whole runs. Golden figures are FlopCounterMode on
+models written by hand here, and hand arithmetic."""
+import pytest
+import torch
+import torch.nn as nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from costcalc.counting.graph import build_graph
+from costcalc.counting.training import megatron_flops, train_step, whole_run
+from conftest import ROOT, SPECS
+
+DATA = ROOT / "tests" / "data"
+
+
+class Basic(nn.Module):
+    """torchvision's BasicBlock, by hand."""
+
+    def __init__(self, i, o, stride):
+        super().__init__()
+        self.c1, self.b1 = nn.Conv2d(i, o, 3, stride, 1, bias=False), nn.BatchNorm2d(o)
+        self.c2, self.b2 = nn.Conv2d(o, o, 3, 1, 1, bias=False), nn.BatchNorm2d(o)
+        self.down = (nn.Sequential(nn.Conv2d(i, o, 1, stride, bias=False), nn.BatchNorm2d(o))
+                     if stride != 1 or i != o else None)
+
+    def forward(self, x):
+        y = self.b2(self.c2(torch.relu(self.b1(self.c1(x)))))
+        return torch.relu(y + (x if self.down is None else self.down(x)))
+
+
+def resnet18():
+    layers, i = [nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+                 nn.MaxPool2d(3, 2, 1)], 64
+    for o, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
+        layers += [Basic(i, o, stride), Basic(o, o, 1)]
+        i = o
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, 1000))
+
+
+def vgg16():
+    layers, i = [], 3
+    for c, n in ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3)):
+        for _ in range(n):
+            layers += [nn.Conv2d(i, c, 3, padding=1), nn.ReLU()]
+            i = c
+        layers.append(nn.MaxPool2d(2, 2))
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(7), nn.Flatten(), nn.Linear(25088, 4096),
+                         nn.ReLU(), nn.Dropout(), nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(),
+                         nn.Linear(4096, 1000))
+
+
+def flopcounter_train(make, shape):
+    """FlopCounterMode's FLOPs of forward + loss.sum().backward() on the meta device."""
+    with torch.device("meta"):
+        model = make().train()
+    counter = FlopCounterMode(display=False)
+    with counter:
+        model(torch.zeros(shape, device="meta")).sum().backward()
+    return counter.get_total_flops()
+
+
+@pytest.mark.parametrize("make,spec", [(resnet18, "zoo/resnet18.yaml"), (vgg16, "zoo/vgg16.yaml")])
+def test_train_flops_match_flopcounter_on_hand_written_models(make, spec):
+    # ResNet-18: 2 × (3 × 1,814,073,344 − 118,013,952 of conv1's grad-input) = 10,648,412,160
+    # VGG-16: 2 × (3 × 15,470,264,320 − 86,704,128 of conv1_1's grad-input) = 92,648,177,664
+    step = train_step(build_graph(SPECS / spec), batch=1)
+    assert step.totals["train_flops"] == flopcounter_train(make, (1, 3, 224, 224))
+
+
+def test_first_layer_has_no_grad_input():
+    # conv5x5: 28·28·32 outputs × 192·5·5 = 120,422,400 MACs, fed by the model input
+    step = train_step(build_graph(SPECS / "conv5x5_naive.yaml"), batch=1)
+    conv = step.layer("conv5x5")
+    assert (conv.forward_macs, conv.grad_input_macs, conv.grad_weight_macs) == (120_422_400, 0, 120_422_400)
+    assert conv.train_flops == 481_689_600  # 2 × (120,422,400 + 120,422,400)
+    assert conv.saved_bytes == 602_112  # its input: 192·28·28 × 4 bytes
+
+
+def test_second_layer_has_grad_input():
+    step = train_step(build_graph(SPECS / "conv5x5_reduced.yaml"), batch=2)
+    conv = step.layer("conv5x5")
+    # 2 × 28·28·32 × 16·5·5 = 20,070,400 MACs each way
+    assert (conv.grad_input_macs, conv.grad_weight_macs) == (20_070_400, 20_070_400)
+    assert step.layer("reduce1x1").grad_input_macs == 0
+
+
+def test_frozen_layers_have_no_grad_weight_and_no_optimizer_state():
+    step = train_step(build_graph(SPECS / "conv5x5_reduced.yaml"), batch=1, frozen=["reduce1x1"],
+                      optimizer="adam")
+    reduce = step.layer("reduce1x1")
+    assert reduce.backward_macs == 0  # frozen, fed by the input: no gradient at all
+    # conv5x5 still trains: 32·16·5·5 + 32 = 12,832 params, Adam 2 × 4 bytes each
+    assert step.memory["optimizer_bytes"] == 8 * 12_832
+    assert step.layer("reduce1x1").saved_bytes == 0  # its output needs no gradient
+
+
+def test_memory_per_optimizer_and_precision():
+    # ZeRO (Rajbhandari et al. 2020, §3.1): mixed-precision Adam holds 16 bytes per parameter
+    # (2 fp16 weights + 2 fp16 gradients + 12 fp32 master weights, momentum and variance).
+    # conv5x5_naive has 153,632 params.
+    g = build_graph(SPECS / "conv5x5_naive.yaml")
+    mem = lambda o, p: train_step(g, batch=1, optimizer=o, precision=p).memory  # noqa: E731
+    m = mem("adam", "mixed")
+    assert (m["weights_bytes"] + m["master_weights_bytes"] + m["gradient_bytes"]
+            + m["optimizer_bytes"]) == 16 * 153_632
+    assert mem("sgd", "fp32")["optimizer_bytes"] == 0
+    assert mem("momentum", "fp32")["optimizer_bytes"] == 4 * 153_632
+    assert mem("adamw", "fp32")["optimizer_bytes"] == 8 * 153_632
+
+
+def test_saved_tensors_dedupe_views_and_shared_inputs():
+    # relu saves its output; the max pool after it saves the same tensor (held once) and its
+    # int64 indices; flatten is a view
+    g = build_graph({"name": "t", "input": [2, 4, 4], "layers": [
+        {"conv": {"out": 3, "kernel": 1}}, {"relu": None}, {"maxpool": {"kernel": 2}},
+        {"flatten": None}, {"linear": {"out": 5}}]})
+    step = train_step(g, batch=1)
+    # input 2·4·4·4 = 128 (conv); relu out 3·4·4·4 = 192 (relu, pool); indices 3·2·2·8 = 96;
+    # pool out 3·2·2·4 = 48 (linear, through the flatten view)
+    assert [l.saved_bytes for l in step.layers] == [128, 192, 192 + 96, 0, 48]
+    assert step.totals["saved_bytes"] == 128 + 192 + 96 + 48
+
+
+def test_checkpointing_drops_inner_tensors_and_recomputes_the_forward():
+    g = build_graph(SPECS / "reduced.yaml")
+    plain = train_step(g, batch=1)
+    ck = train_step(g, batch=1, checkpoint=["inception_3a"])
+    assert ck.checkpoint.recompute_macs == 128_049_152  # the whole module's forward MACs
+    assert ck.totals["train_flops"] == plain.totals["train_flops"] + 2 * 128_049_152
+    assert ck.checkpoint.stored_bytes == 192 * 28 * 28 * 4  # only the segment's input: 602,112
+    assert ck.checkpoint.peak_bytes == 602_112 + plain.totals["saved_bytes"]
+
+
+def test_whole_run_beside_6nd():
+    step = train_step(build_graph(SPECS / "zoo/resnet18.yaml"), batch=1)
+    run = whole_run(step, None, samples=1_281_167, epochs=90)
+    assert run["flops"] == 10_648_412_160 * 1_281_167 * 90
+    assert run["rule_6nd_flops"] == 6 * 11_689_512 * 1_281_167 * 90
+
+
+def test_megatron_gpt3_example():
+    # Narayanan et al. 2021, §5.1: GPT-3 (l = 96, h = 12288, V = 51200, s = 2048) on 300B
+    # tokens, 1,024 A100s at 140 teraFLOP/s each: "about 34 days" (their 8TP/nX estimate with
+    # P = 175B gives 33.9 days); the per-iteration formula over 300B / 2048 sequences gives 34.7
+    sequences = 300 * 10**9 // 2048
+    flops = megatron_flops(sequences, 2048, 96, 12288, 51200)
+    days = flops / (1024 * 140e12) / 86400
+    assert round(days) == 35 and 34 < days < 35
+    assert 8 * 300e9 * 175e9 / (1024 * 140e12) / 86400 == pytest.approx(33.9, abs=0.05)
