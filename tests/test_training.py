@@ -147,3 +147,72 @@ def test_megatron_gpt3_example():
     days = flops / (1024 * 140e12) / 86400
     assert round(days) == 35 and 34 < days < 35
     assert 8 * 300e9 * 175e9 / (1024 * 140e12) / 86400 == pytest.approx(33.9, abs=0.05)
+
+
+# -- verify --train: the real model's forward + backward on meta ------------------------------
+
+from costcalc import analyze  # noqa: E402
+from costcalc.counting import backward  # noqa: E402
+from costcalc.crosscheck import verify_train  # noqa: E402
+from costcalc.crosscheck.backward_tools import measure_step  # noqa: E402
+from costcalc.crosscheck.train_agreement import check_step  # noqa: E402
+from costcalc.spec.schema import spec_files  # noqa: E402
+
+SHIPPED = spec_files(SPECS)
+
+
+@pytest.mark.parametrize("spec", SHIPPED + [DATA / "every_kind.yaml"],
+                         ids=[str(p.relative_to(ROOT)) for p in SHIPPED + [DATA / "every_kind.yaml"]])
+def test_verify_train_is_green(spec):
+    [c] = verify_train([str(spec)])
+    assert c.mismatches == [] and c.ok
+    assert c.totals["flopcounter"] == c.totals["predicted_flopcounter"]
+    assert c.totals["saved_bytes"] == c.totals["real_saved_bytes"]
+
+
+def test_depthwise_overcount_is_predicted_exactly():
+    # the example: a depthwise 3×3 on 32×112×112, fed by a layer with weights so that
+    # its input needs a gradient. Forward 32·112·112·9 = 3,612,672 MACs = 7,225,344 FLOPs.
+    with torch.device("meta"):
+        model = nn.Sequential(nn.Conv2d(32, 32, 1), nn.Conv2d(32, 32, 3, padding=1, groups=32))
+    x = torch.zeros(1, 32, 112, 112, device="meta")
+    counter = FlopCounterMode(display=False)
+    with counter:
+        model[0](x).detach().requires_grad_()  # the 1×1 alone, to take it out below
+    one_by_one = counter.get_total_flops()
+    counter = FlopCounterMode(display=False)
+    with counter:
+        model(x).sum().backward()
+    # the 1×1 (fed by the input): forward + grad-weight = 2 × its forward
+    depthwise = counter.get_total_flops() - 2 * one_by_one
+    assert depthwise == 34 * 7_225_344  # forward + grad-input + 32 × grad-weight
+    g = build_graph({"name": "dw", "input": [32, 112, 112], "layers": [
+        {"conv": {"out": 32, "kernel": 1}},
+        {"name": "dw", "conv": {"out": 32, "kernel": 3, "pad": 1, "groups": 32}}]})
+    [c] = [check_step(r, measure_step(r.graph, 1)) for r in [analyze(g, train=True)]]
+    dw = next(l for l in c.layers if l.name == "dw")
+    assert (dw.train_flops, dw.predicted, dw.flopcounter) == (3 * 7_225_344, depthwise, depthwise)
+    assert dw.tool_error and dw.match and "32×" in dw.notes[0]
+
+
+def test_a_wrong_saved_rule_is_a_mismatch(monkeypatch):
+    monkeypatch.setitem(backward.SAVED, "maxpool", lambda a, inputs, o, n: (backward.inp(0),))
+    [c] = verify_train([str(DATA / "every_kind.yaml")])
+    assert [l.name for l in c.mismatches] == ["mp"] and not c.ok
+    assert "!= autograd's" in c.mismatches[0].notes[0]
+
+
+def test_cli_train(cli):
+    r = cli("analyze", SPECS / "zoo/resnet18.yaml", "--train", "--optimizer", "sgd")
+    assert r.returncode == 0, r.stderr
+    assert "Train FLOPs (2 × (forward + backward MACs)): 10,648,412,160 (10.6G) FLOPs per step" in r.stdout
+    assert "No grad-input (no input needs a gradient) for conv1\n" in r.stdout
+    import json
+
+    r = cli("analyze", SPECS / "conv5x5_naive.yaml", "--train", "--format", "json")
+    t = json.loads(r.stdout)["training"]
+    assert t["totals"]["train_flops"] == 481_689_600 and t["layers"][0]["grad_input_macs"] == 0
+    r = cli("verify", SPECS / "zoo/mobilenet_v2.yaml", "--train")
+    assert r.returncode == 0 and "known overcount" in r.stdout
+    r = cli("analyze", SPECS / "naive.yaml", "--train", "--checkpoint", "nope*")
+    assert r.returncode == 2 and r.stderr.startswith("costcalc: error: ") and "nope*" in r.stderr

@@ -215,7 +215,7 @@ def _checkpoint(graph, storage, layers, per_node, globs) -> Checkpoint:
 
 
 def whole_run(step: Training, sequence: int | None, *, samples=None, epochs=1, tokens=None,
-              throughput=None, mfu=1.0, devices=1) -> dict:
+              throughput=None, mfu=1, devices=1) -> dict:
     """The FLOPs of a run of ``samples`` × ``epochs`` (or ``tokens`` for a sequence model whose
     samples have ``sequence`` tokens), beside the 6·N·D rule, and the time it takes at
     ``throughput`` TFLOP/s per device and a model-FLOPs utilisation ``mfu``."""
@@ -235,8 +235,9 @@ def whole_run(step: Training, sequence: int | None, *, samples=None, epochs=1, t
     run = {"data": data, "data_unit": unit, "flops": _int(total), "rule_6nd_flops": rule,
            "ratio_to_6nd": float(total / rule) if rule else None}
     if throughput is not None:
-        seconds = total / (Fraction(str(throughput)) * 10**12 * Fraction(str(mfu)) * devices)
-        run.update(throughput_tflops=throughput, mfu=mfu, devices=devices,
+        throughput, mfu = Fraction(throughput), Fraction(mfu)
+        seconds = total / (throughput * 10**12 * mfu * devices)
+        run.update(throughput_tflops=_int(throughput), mfu=_int(mfu), devices=devices,
                    seconds=float(seconds), days=float(seconds / 86400),
                    device_hours=float(seconds * devices / 3600))
     return run
@@ -252,3 +253,9 @@ def megatron_flops(batch: int, seq: int, layers: int, hidden: int, vocab: int) -
     96·B·s·l·h² + 16·B·s²·l·h + 6·B·s·h·V."""
     B, s, l, h, V = batch, seq, layers, hidden, vocab
     return 96 * B * s * l * h * h + 16 * B * s * s * l * h + 6 * B * s * h * V
+
+
+def sequence_length(graph) -> int | None:
+    """Tokens per sample: the input's T axis, if it has one."""
+    shape = graph.spec.input
+    return shape.size("T") if "T" in getattr(shape, "layout", ()) else None

@@ -104,7 +104,8 @@ def measure_step(graph, batch: int = 1) -> StepMeasure:
             values = model(x, return_all=True)
             counter.current[:] = [None, "loss"]
             loss = sum(values[o].sum() for o in outputs)
-            loss.backward()
+            if loss.requires_grad:  # else no layer has a trainable weight: nothing to train
+                loss.backward()
     except (RuntimeError, ValueError, TypeError, IndexError) as exc:
         msg = " ".join(str(exc).split())[:300]
         raise CostcalcError(f"the torch model fails to train: {type(exc).__name__}: {msg}",
