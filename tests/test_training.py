@@ -216,3 +216,36 @@ def test_cli_train(cli):
     assert r.returncode == 0 and "known overcount" in r.stdout
     r = cli("analyze", SPECS / "naive.yaml", "--train", "--checkpoint", "nope*")
     assert r.returncode == 2 and r.stderr.startswith("costcalc: error: ") and "nope*" in r.stderr
+
+
+# -- GoogLeNet's training graph: several outputs --------------------------------------------
+
+def test_googlenet_training_graph():
+    train, infer = analyze(str(SPECS / "googlenet_train.yaml"), train=True), analyze(str(SPECS / "googlenet.yaml"))
+    scopes = train.scope_totals()
+    # (4a): 512·128+128 + 2048·1024+1024 + 1024·1000+1000 = 3,188,840 params,
+    #       4·4·512·128 + 2048·1024 + 1024·1000 = 4,169,728 MACs; (4d) reads 528 channels
+    assert (scopes["aux1"]["params"], scopes["aux1"]["macs"]) == (3_188_840, 4_169_728)
+    assert (scopes["aux2"]["params"], scopes["aux2"]["macs"]) == (3_190_888, 4_202_496)
+    assert train.totals["params"] == 13_378_280 == infer.totals["params"] + 3_188_840 + 3_190_888
+    assert train.graph.outputs == ["softmax", "aux1/fc2", "aux2/fc2"] and not train.warnings
+    # every conv and linear but conv1 (fed by the image) has a grad-input:
+    # 2 × (3 × 1,591,044,096 − 118,013,952) = 9,310,236,672
+    assert train.training.totals["train_flops"] == 9_310_236_672
+
+
+def test_outputs_must_name_top_level_layers(cli, write_spec):
+    p = write_spec("input: [3, 8, 8]\nlayers:\n  - {name: a, conv: {out: 4, kernel: 1}}\n"
+                   "  - {name: b, relu: }\noutputs: [b, nope]\n")
+    r = cli("analyze", p)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1
+    assert f"{p}:5:" in r.stderr and "'outputs' names 'nope'" in r.stderr
+
+
+def test_a_model_with_several_outputs_returns_them_all():
+    from costcalc.crosscheck.model import build_model
+
+    g = build_graph({"name": "two", "input": [4], "outputs": ["a", "b"], "layers": [
+        {"name": "a", "linear": {"out": 3}}, {"name": "b", "linear": {"out": 2}, "from": "input"}]})
+    out = build_model(g, "meta")(torch.zeros(1, 4, device="meta"))
+    assert [tuple(o.shape) for o in out] == [(1, 3), (1, 2)] and not g.warnings

@@ -97,7 +97,7 @@ def measure_step(graph, batch: int = 1) -> StepMeasure:
                     _claim_nodes(o.grad_fn, p, owner, counter)
         mod.register_forward_hook(claim)
     x = example_input(graph, batch, device="meta")
-    outputs = getattr(graph, "outputs", None) or [graph.output]
+    outputs = graph.outputs
     try:
         with warnings.catch_warnings(), counter, torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
             warnings.simplefilter("ignore")
