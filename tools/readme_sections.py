@@ -225,6 +225,82 @@ def peers() -> str:
     return "\n".join(lines)
 
 
+# -- Training cost -----------------------------------------------------------------------------
+
+TRAIN_EXAMPLE = ("analyze", "specs/reduced.yaml", "--train")
+
+
+@section("train-example")
+def train_example() -> str:
+    out = "\n".join(l.rstrip() for l in costcalc(*TRAIN_EXAMPLE).rstrip().splitlines())
+    return "```console\n$ costcalc " + " ".join(TRAIN_EXAMPLE) + "\n" + out + "\n```"
+
+
+def _train_json(*args) -> list:
+    import json
+
+    data = json.loads(costcalc("analyze", *args, "--train", "--format", "json"))
+    return data["models"] if "models" in data else [data]
+
+
+@section("train-googlenet")
+def train_googlenet() -> str:
+    specs = ("specs/googlenet.yaml", "specs/googlenet_train.yaml")
+    runs = {p: dict(zip(specs, _train_json(*specs, "--precision", p))) for p in ("fp32", "mixed")}
+    rows = [("params", "Params (weights + biases)", lambda m, t: t["totals"]["params"]),
+            ("forward", "Forward MACs", lambda m, t: t["totals"]["forward_macs"]),
+            ("bwd", "Backward MACs (grad-input + grad-weight)", lambda m, t: t["totals"]["backward_macs"]),
+            ("flops", "Train FLOPs per step (2 × (forward + backward MACs))", lambda m, t: t["totals"]["train_flops"]),
+            ("saved", "Saved for backward (bytes, fp32, batch 1)", lambda m, t: t["totals"]["saved_bytes"]),
+            ("mem", "Memory with Adam, fp32 (bytes)", lambda m, t: t["memory"]["total_bytes"])]
+    lines = ["`costcalc analyze specs/googlenet.yaml specs/googlenet_train.yaml --train --format json`: "
+             "GoogLeNet at inference (the paper's test-time graph) and in training (its two "
+             "auxiliary heads too), batch 1:", "",
+             "| figure | inference graph | training graph | training − inference |", "|---|--:|--:|--:|"]
+    for _, label, get in rows:
+        a, b = (get(m, m["training"]) for m in (runs["fp32"][s] for s in specs))
+        lines.append(f"| {label} | {a:,} | {b:,} | {b - a:+,} |")
+    mixed = [runs["mixed"][s]["training"]["memory"]["total_bytes"] for s in specs]
+    lines.append(f"| Memory with Adam, mixed precision (bytes) | {mixed[0]:,} | {mixed[1]:,} "
+                 f"| {mixed[1] - mixed[0]:+,} |")
+    return "\n".join(lines)
+
+
+@section("train-zoo")
+def train_zoo() -> str:
+    specs = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "specs" / "zoo").glob("*.yaml"))
+    lines = ["| model | params | forward MACs | train FLOPs per step | train FLOPs / forward FLOPs "
+             "| saved for backward (bytes) |", "|---|--:|--:|--:|--:|--:|"]
+    for m in _train_json(*specs):
+        t = m["training"]["totals"]
+        lines.append(f"| {m['name']} | {t['params']:,} | {t['forward_macs']:,} | {t['train_flops']:,} "
+                     f"| {t['train_flops'] / (2 * t['forward_macs']):.4f} | {t['saved_bytes']:,} |")
+    return "\n".join(lines)
+
+
+@section("train-verify")
+def train_verify() -> str:
+    out = costcalc("verify", "specs/zoo/mobilenet_v2.yaml", "--train")
+    lines = out.rstrip().splitlines()
+    start = next(i for i, l in enumerate(lines) if l.startswith("mobilenet_v2: "))
+    first_note = next(i for i in range(start, len(lines)) if "known overcount" in lines[i])
+    keep = lines[start:first_note + 2] + ["..."] + lines[-1:]
+    return ("```console\n$ costcalc verify specs/zoo/mobilenet_v2.yaml --train\n...\n"
+            + "\n".join(l.rstrip() for l in keep) + "\n```")
+
+
+RUN_EXAMPLE = ("analyze", "specs/zoo/resnet18.yaml", "--train", "--samples", "1281167", "--epochs",
+               "90", "--throughput", "312", "--mfu", "0.4", "--devices", "8")
+
+
+@section("train-run")
+def train_run() -> str:
+    out = costcalc(*RUN_EXAMPLE).rstrip().splitlines()
+    start = next(i for i, l in enumerate(out) if l.startswith("Run: "))
+    return ("```console\n$ costcalc " + " ".join(RUN_EXAMPLE) + "\n...\n"
+            + "\n".join(l.rstrip() for l in out[start:]) + "\n```")
+
+
 @section("error-example")
 def error_example() -> str:
     import subprocess

@@ -47,6 +47,7 @@ class TrainLayer:
     values: dict  # TRAIN_NAMES -> exact int, batch included
     grad_input: bool  # some input of the layer needs a gradient
     trainable: int  # its trainable parameters
+    saved: tuple = (frozenset(), 0)  # (storage roots, bytes of its own tensors) it saves
 
     def __getattr__(self, metric):
         try:
@@ -158,9 +159,11 @@ def train_step(graph, *, batch: int, optimizer: str = "adam", precision: str = "
         values = {"forward_macs": fwd, "grad_input_macs": gi, "grad_weight_macs": gw,
                   "backward_macs": gi + gw, "train_flops": 2 * (fwd + gi + gw),
                   "saved_bytes": sum(storage.nbytes(r) for r in roots) + own}
-        layers.append(TrainLayer(node.path, node.kind.name, values, grad_in, trainable))
+        layers.append(TrainLayer(node.path, node.kind.name, values, grad_in, trainable,
+                                 (frozenset(roots), own)))
     totals = {m: sum(l.values[m] for l in layers) for m in TRAIN_NAMES}
     totals["saved_bytes"] = _held(storage, per_node.values())
+    step_storage = storage
     params = sum(c.params for c in graph.costs.values())
     trainable = sum(l.trainable for l in layers)
     memory = {
@@ -177,7 +180,9 @@ def train_step(graph, *, batch: int, optimizer: str = "adam", precision: str = "
         totals["train_flops"] += 2 * ck.recompute_macs
     memory["total_bytes"] = sum(memory.values())
     totals["params"], totals["trainable_params"] = params, trainable
-    return Training(optimizer, precision, batch, layers, totals, memory, ck)
+    step = Training(optimizer, precision, batch, layers, totals, memory, ck)
+    step.held = lambda ls: _held(step_storage, [l.saved for l in ls])  # bytes a group of layers holds
+    return step
 
 
 def _held(storage, saved) -> int:

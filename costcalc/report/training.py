@@ -18,8 +18,39 @@ def title(r) -> str:
             f"{t.precision}")
 
 
-def rows(r) -> list:
-    return [[l.name, l.kind] + [human(l.values[m]) for m, _ in COLUMNS] for l in r.training.layers]
+def groups(r, depth=None) -> list:
+    """(name, kind, values) per row: each layer, or with ``depth`` N, each run of layers nested
+    deeper than N path levels merged into its block's row (saved bytes: each storage once)."""
+    t = r.training
+    if depth is None:
+        return [(l.name, l.kind, l.values) for l in t.layers]
+    out, run = [], []
+
+    def flush():
+        if run:
+            prefix = "/".join(run[0].name.split("/")[:depth])
+            values = {m: sum(l.values[m] for l in run) for m, _ in COLUMNS}
+            values["saved_bytes"] = t.held(run)
+            inst = r.graph.instances.get(prefix)
+            kind = f"block {inst.block}" if inst is not None and inst.block else "repeat"
+            out.append((prefix, kind, values))
+            run.clear()
+
+    for l in t.layers:
+        parts = l.name.split("/")
+        if len(parts) <= depth:
+            flush()
+            out.append((l.name, l.kind, l.values))
+        else:
+            if run and run[0].name.split("/")[:depth] != parts[:depth]:
+                flush()
+            run.append(l)
+    flush()
+    return out
+
+
+def rows(r, depth=None) -> list:
+    return [[name, kind] + [human(v[m]) for m, _ in COLUMNS] for name, kind, v in groups(r, depth)]
 
 
 def total_row(r) -> list:
@@ -75,18 +106,21 @@ def lines(r) -> list[str]:
 
 def run_lines(run: dict) -> list[str]:
     n, unit = run["data"], run["data_unit"]
-    flops = run["flops"]
-    out = [f"Run: {exact(n)} {unit}: {flops:,} FLOPs ({human(int(flops))}); 6·N·D rule: "
-           f"{exact(run['rule_6nd_flops'])} FLOPs ({human(run['rule_6nd_flops'])}), the exact count "
-           f"is {run['ratio_to_6nd']:.3f}× it",
-           "  6·N·D counts 2 FLOPs forward and 4 backward per parameter per " + unit[:-1]
-           + ": exact for a weight used once per " + unit[:-1] + " (a linear layer on it); a conv "
-           "weight is used at every output position (more), the first layer needs no grad-input, "
-           "embeddings have weights but no MACs (fewer), attention's products have no weights (more)"]
+    flops, rule = run["flops"], run["rule_6nd_flops"]
+    one = unit[:-1]
+    out = [f"Run: {exact(n)} {unit}: {flops:,} FLOPs ({flops:.3e})",
+           f"6·N·D rule: {exact(rule)} FLOPs ({rule:.3e}); the exact count is "
+           f"{run['ratio_to_6nd']:.4f}× it",
+           f"  6·N·D: 2 FLOPs forward and 4 backward per parameter per {one}, exact for a weight "
+           f"used once per {one};",
+           "  a conv weight is used at every output position and attention's products have no "
+           "weights (more than the rule),",
+           "  the first layer needs no grad-input and embeddings have weights but no MACs (less)"]
     if "seconds" in run:
-        out.append(f"Time at {run['throughput_tflops']} TFLOP/s × MFU {run['mfu']} × {run['devices']} "
-                   f"device(s): {run['seconds']:,.0f} s = {run['days']:,.1f} days, "
-                   f"{run['device_hours']:,.0f} device-hours")
+        s = run["seconds"]
+        out.append(f"Time at {run['throughput_tflops']} TFLOP/s × MFU {run['mfu']} × "
+                   f"{run['devices']:,} device(s): {s:,.0f} s = {s / 3600:,.1f} hours = "
+                   f"{run['days']:,.2f} days; {run['device_hours']:,.0f} device-hours")
     return out
 
 
@@ -96,7 +130,7 @@ def train_markdown(results, depth=None) -> str:
     parts = []
     for r in results:
         header = ["layer", "kind"] + [c for _, c in COLUMNS]
-        table = md_table(header, rows(r) + [["**total**", ""] + total_row(r)[2:]])
+        table = md_table(header, rows(r, depth) + [["**total**", ""] + total_row(r)[2:]])
         parts.append(f"### {title(r)}\n\n{table}\n\n" + "\n".join(f"- {s}" for s in lines(r)))
     return "\n\n".join(parts) + "\n"
 
@@ -123,7 +157,7 @@ def print_train(results, depth=None, out=None):
         for j, col in enumerate(["layer", "kind"] + [c for _, c in COLUMNS]):
             table.add_column(col, footer=foot[j], justify="right" if j > 1 else "left",
                              overflow="fold" if j == 0 else "ellipsis")
-        for row in rows(r):
+        for row in rows(r, depth):
             table.add_row(*row)
         print_table(out, table)
         for line in lines(r):
