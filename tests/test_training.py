@@ -249,3 +249,64 @@ def test_a_model_with_several_outputs_returns_them_all():
         {"name": "a", "linear": {"out": 3}}, {"name": "b", "linear": {"out": 2}, "from": "input"}]})
     out = build_model(g, "meta")(torch.zeros(1, 4, device="meta"))
     assert [tuple(o.shape) for o in out] == [(1, 3), (1, 2)] and not g.warnings
+
+
+# -- transformers: the issue's FlopCounterMode anchors, on the hand-written models ---------------
+
+from models import transformers as hand  # noqa: E402
+
+#: spec → (hand-written model, its input (no batch), dtype, the issue's anchor or None)
+TRANSFORMERS = {
+    "llm/gpt2.yaml": (hand.GPT2LMHead, (1024,), torch.long, 874_944_921_600),
+    "zoo/vit_b_16.yaml": (hand.ViTB16, (3, 224, 224), torch.float32, 105_151_758_336),
+    "llm/bert_base.yaml": (hand.BertWithPooler, (512,), torch.long, None),
+    "llm/llama2_7b.yaml": (hand.llama2_7b, (4096,), torch.long, None),
+    "llm/llama3_8b.yaml": (hand.llama3_8b, (8192,), torch.long, None),
+}
+
+
+@pytest.mark.parametrize("spec", TRANSFORMERS)
+def test_transformer_train_flops_match_flopcounter_on_hand_written_models(spec):
+    make, shape, dtype, anchor = TRANSFORMERS[spec]
+    with torch.device("meta"):
+        model = make().train()
+        x = torch.zeros((1,) + shape, dtype=dtype)
+    counter = FlopCounterMode(display=False)
+    with counter:
+        model(x).sum().backward()
+    step = train_step(build_graph(SPECS / spec), batch=1)
+    assert step.totals["train_flops"] == counter.get_total_flops()
+    if anchor is not None:
+        assert step.totals["train_flops"] == anchor
+
+
+def test_gpt2_and_vit_backward_by_hand():
+    # GPT-2: every product has a grad-input (the embeddings' weights are trained, so even the
+    # first block's input needs a gradient). Forward 145,824,153,600 MACs, of which attention's
+    # 12 × 1,610,612,736 = 19,327,352,832 have no weights but two inputs: grad-input
+    # 145,824,153,600 + 19,327,352,832 = 165,151,506,432, grad-weight 145,824,153,600 −
+    # 19,327,352,832 = 126,496,800,768; 2 × 3 × 145,824,153,600 = 874,944,921,600 FLOPs
+    gpt2 = train_step(build_graph(SPECS / "llm/gpt2.yaml"), batch=1)
+    assert gpt2.totals["forward_macs"] == 145_824_153_600
+    assert (gpt2.totals["grad_input_macs"], gpt2.totals["grad_weight_macs"]) == (
+        165_151_506_432, 126_496_800_768)
+    # the tied lm_head (1024·768·50257 = 39,523,713,024 MACs) still has its weight gradient
+    assert gpt2.layer("lm_head").grad_weight_macs == 39_523_713_024
+    # attention: 4 products of 12·1024·1024·64 = 805,306,368 MACs back, none of them weights'
+    sdpa = gpt2.layer("h/0/attn/sdpa")
+    assert (sdpa.grad_input_macs, sdpa.grad_weight_macs) == (4 * 805_306_368, 0)
+    assert gpt2.layer("wte").backward_macs == 0  # an index-add, no MACs
+    # ViT-B/16: conv_proj reads the image: no grad-input for its 196·768·768 = 115,605,504 MACs
+    vit = train_step(build_graph(SPECS / "zoo/vit_b_16.yaml"), batch=1)
+    assert vit.layer("conv_proj").grad_input_macs == 0
+    assert vit.totals["train_flops"] == 2 * (3 * 17_563_828_224 - 115_605_504)
+
+
+def test_every_kind_has_training_rules_and_a_missing_one_is_an_error(monkeypatch, cli):
+    from costcalc import ops
+    from costcalc.errors import CostcalcError
+
+    backward.check_rules(ops.known())  # none missing
+    monkeypatch.delitem(backward.SAVED, "relu")
+    with pytest.raises(CostcalcError, match="no training rule for layer kind.*relu"):
+        train_step(build_graph(SPECS / "reduced.yaml"), batch=1)

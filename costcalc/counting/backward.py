@@ -2,12 +2,11 @@
 
 Two rules per kind, keyed by its name as the tool conventions are (counting/conventions.py):
 
-- a **backward rule**: (args, input shapes, output shape, Cost) → ``Backward``, the MACs of the
-  gradient with respect to the layer's input (``grad_input``) and to its weights
-  (``grad_weight``), per sample, as if both were asked for. The graph drops ``grad_input``
-  where no input of the layer needs a gradient (a layer fed only by the model input, or by
-  layers that have no trainable weights before them) and ``grad_weight`` where the layer has
-  no trainable weights;
+- a **backward rule**: (args, input shapes, output shape, Cost, needs) → ``Backward``, the MACs
+  of the gradients with respect to the layer's inputs (``grad_input``: only of the inputs that
+  need one, ``needs[i]``; none for a layer fed only by the model input, or by layers with no
+  trainable weights before them) and to its weights (``grad_weight``, as if asked for; the
+  graph drops it where the layer has no trainable weights);
 - a **saved rule**: (args, input shapes, output shape, batch) → the tensors autograd saves for
   the backward pass: one of the layer's inputs (``inp(i)``), its output (``out()``) or a tensor
   of its own (``own(elements, itemsize)``: max pool's int64 indices, batch norm's statistics).
@@ -62,24 +61,40 @@ def own(elements: int, itemsize: int | None = None, batched: bool = True) -> Sav
 
 BACKWARD = Registry("backward rule")
 SAVED = Registry("saved-tensor rule")
-#: kinds whose output is a view of their first input (same storage); their saved rule is none
-VIEWS = {"flatten", "identity", "split", "chunk"}
+#: kinds whose output is a view of their first input (same storage); their saved rule is none.
+#: reshape is one too unless its input went through a permute (then torch copies)
+VIEWS = {"flatten", "identity", "split", "chunk", "permute", "reshape"}
 INT64, FLOAT32 = 8, 4
 
 
-def _no_macs(a, inputs, o, cost):
-    """no MACs: its gradient is element-wise (or a copy), not a product"""
+def _no_macs(a, inputs, o, cost, needs):
+    """no MACs: its gradient is element-wise, a copy or an index-add (embedding), not a product"""
     return Backward()
 
 
-def _same_as_forward(a, inputs, o, cost):
+def _same_as_forward(a, inputs, o, cost, needs):
     """grad_input = forward MACs (a transposed conv or a matrix product of the same size);
     grad_weight = forward MACs"""
-    return Backward(cost.macs, cost.macs)
+    return Backward(cost.macs if needs[0] else 0, cost.macs)
+
+
+def _matmul(a, inputs, o, cost, needs):
+    """dX = dY·Yᵀ and dY' = Xᵀ·dY, each the forward's MACs, for each input that needs one"""
+    return Backward(cost.macs * (needs[0] + needs[1]))
+
+
+def _attention(a, inputs, o, cost, needs):
+    """dV = Pᵀ·dO for v; dP = dO·Vᵀ, then dQ = dS·K and dK = dSᵀ·Q for q and k: H·T·S·Dh MACs
+    each (the forward's two products are 2·H·T·S·Dh), so 2 × forward with all three"""
+    one = cost.macs // 2
+    q, k, v = needs
+    return Backward(one * (v + (q or k) + q + k))
 
 
 BACKWARD.add("conv", _same_as_forward)
 BACKWARD.add("linear", _same_as_forward)
+BACKWARD.add("matmul", _matmul)
+BACKWARD.add("attention", _attention)
 
 
 def _nothing(a, inputs, o, n):
@@ -144,6 +159,31 @@ def _mul(a, inputs, o, n):
     return (inp(0), inp(1))
 
 
+def _embedding(a, inputs, o, n):
+    """its int64 indices: the ids it looks up (one per token), or the T positions (0..T-1 or
+    zeros) it makes once for the batch"""
+    t = inputs[0][0]
+    return (own(numel(inputs[0]) if a["lookup"] == "ids" else t, INT64,
+                batched=a["lookup"] == "ids"),)
+
+
+def _attention_saved(a, inputs, o, n):
+    """torch's math path (what the meta device and a CPU without a fused kernel run): q and k
+    each scaled by 1/√√Dh (new H·T·Dh and H·S·Dh tensors, k repeated to the H query heads), the
+    attention probabilities H·T·S, and v: its input, or repeated to H heads (new) for GQA. A
+    fused flash kernel (CUDA) keeps q, k, v, its output and a log-sum-exp per row instead"""
+    (h, t, dh), (kv, s, _) = inputs[0], inputs[1]
+    v = inp(2) if kv == h else own(h * s * dh)
+    return (own(h * t * dh), own(h * s * dh), own(h * t * s), v)
+
+
+def _rmsnorm(a, inputs, o, n):
+    """its input, the float32 inverse root mean square of each position and the normalised
+    input before the scale (torch.nn.RMSNorm's composite: x * rsqrt(mean(x²) + eps), then × weight)"""
+    x = inputs[0]
+    return (inp(0), own(numel(x) // x[x.axis(a["axis"])], FLOAT32), own(numel(x)))
+
+
 for _kind, _rule in (
     ("conv", _input), ("linear", _input), ("batchnorm", _batchnorm), ("lrn", _lrn),
     ("layernorm", _layernorm), ("layer_scale", _input),
@@ -156,6 +196,9 @@ for _kind, _rule in (
     ("flatten", _nothing), ("identity", _nothing), ("split", _nothing), ("chunk", _nothing),
     ("channel_shuffle", _nothing), ("pad_channels", _nothing),
     ("dropout", _dropout), ("stochastic_depth", _stochastic_depth),
+    ("embedding", _embedding), ("parameter", _nothing), ("reshape", _nothing), ("permute", _nothing),
+    ("scale", _nothing), ("rope", _nothing), ("matmul", _mul), ("attention", _attention_saved),
+    ("rmsnorm", _rmsnorm),
 ):
     SAVED.add(_kind, _rule)
 

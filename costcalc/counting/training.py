@@ -107,10 +107,26 @@ class _Storage:
     def root(self, path: str) -> str:
         while path != INPUT:
             node = self.kinds[node_of(path)]
-            if node.kind.name not in backward.VIEWS:
+            if node.kind.name not in backward.VIEWS or (node.kind.name == "reshape"
+                                                        and self._permuted(node.inputs[0])):
                 return path
             path = node.inputs[0]
         return INPUT
+
+    def _permuted(self, path: str) -> bool:
+        """Whether ``path`` is a view whose axes a permute reordered (a reshape of it copies)."""
+        while path != INPUT:
+            node = self.kinds[node_of(path)]
+            if node.kind.name not in backward.VIEWS:
+                return False
+            if node.kind.name == "permute":
+                x = self.graph.in_shapes(node)[0]
+                if [x.axis(k) for k in node.args["order"]] != list(range(len(x))):
+                    return True
+            if node.kind.name == "reshape":
+                return self._permuted(node.inputs[0])
+            path = node.inputs[0]
+        return False
 
     def nbytes(self, root: str) -> int:
         shape = self.graph.spec.input if root == INPUT else self.graph.shapes[root]
@@ -146,13 +162,18 @@ def train_step(graph, *, batch: int, optimizer: str = "adam", precision: str = "
     layers, per_node = [], {}
     for node in graph.nodes:
         cost = graph.costs[node.path]
-        trainable = 0 if any(fnmatch.fnmatchcase(node.path, g) for g in frozen) else cost.params
-        grad_in = any(needs_grad[node_of(p)] for p in node.inputs)
-        needs_grad[node.path] = grad_in or trainable > 0
+        is_frozen = any(fnmatch.fnmatchcase(node.path, g) for g in frozen)
+        trainable = 0 if is_frozen else cost.params
+        # a tied weight (GPT-2's lm_head is wte's table) is counted in its embedding, but its
+        # gradient is this layer's product too
+        weighted = not is_frozen and (cost.params > 0 or bool(node.args.get("tie")))
+        needs = tuple(needs_grad[node_of(p)] for p in node.inputs)
+        grad_in = any(needs)
+        needs_grad[node.path] = grad_in or weighted
         b = backward.backward_rule(node.kind.name)(node.args, graph.in_shapes(node),
-                                                   graph.shapes[node.path], cost)
-        gi = b.grad_input * batch if grad_in else 0
-        gw = b.grad_weight * batch if trainable else 0
+                                                   graph.shapes[node.path], cost, needs)
+        gi = b.grad_input * batch
+        gw = b.grad_weight * batch if weighted else 0
         roots, own = storage.saved(node) if needs_grad[node.path] else (set(), 0)
         per_node[node.path] = (roots, own)
         fwd = cost.macs * batch
