@@ -139,14 +139,16 @@ def test_whole_run_beside_6nd():
 
 
 def test_megatron_gpt3_example():
-    # Narayanan et al. 2021, §5.1: GPT-3 (l = 96, h = 12288, V = 51200, s = 2048) on 300B
-    # tokens, 1,024 A100s at 140 teraFLOP/s each: "about 34 days" (their 8TP/nX estimate with
-    # P = 175B gives 33.9 days); the per-iteration formula over 300B / 2048 sequences gives 34.7
-    sequences = 300 * 10**9 // 2048
-    flops = megatron_flops(sequences, 2048, 96, 12288, 51200)
-    days = flops / (1024 * 140e12) / 86400
-    assert round(days) == 35 and 34 < days < 35
-    assert 8 * 300e9 * 175e9 / (1024 * 140e12) / 86400 == pytest.approx(33.9, abs=0.05)
+    # Narayanan et al. 2021 (Megatron-LM), §5.1: GPT-3 175B (l = 96, h = 12288, V = 51200,
+    # s = 2048; Table 1: 174.6B parameters) on T = 300B tokens with n = 1,024 A100s at
+    # X = 140 teraFLOP/s each takes "34 days" by their estimate 8TP/(nX)
+    step = train_step(build_graph(SPECS / "llm/gpt3_175b.yaml"), batch=1, checkpoint=["h/*"])
+    # one sequence, every layer recomputed: exactly their 96·B·s·l·h²·(1 + s/6h + V/16lh)
+    assert step.totals["train_flops"] == megatron_flops(1, 2048, 96, 12288, 51200)
+    run = whole_run(step, 2048, tokens=300 * 10**9, throughput=140, devices=1024)
+    assert run["flops"] == megatron_flops(300 * 10**9 // 2048, 2048, 96, 12288, 51200)
+    assert round(run["rule_8nd_days"]) == 34  # the paper's 34 days, from P = 174.6B
+    assert 34.7 < run["days"] < 34.8  # the exact count: 430,199,694,950,400,000,000,000 FLOPs
 
 
 # -- verify --train: the real model's forward + backward on meta ------------------------------

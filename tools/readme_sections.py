@@ -301,6 +301,39 @@ def train_run() -> str:
             + "\n".join(l.rstrip() for l in out[start:]) + "\n```")
 
 
+MEGATRON = ("analyze", "specs/llm/gpt3_175b.yaml", "--train", "--checkpoint", "h/*", "--tokens",
+            "300000000000", "--throughput", "140", "--devices", "1024", "--format", "json")
+
+
+@section("train-megatron")
+def train_megatron() -> str:
+    import json
+
+    sys.path.insert(0, str(ROOT))
+    from costcalc.counting.training import megatron_flops
+
+    m = json.loads(costcalc(*MEGATRON))
+    t = m["training"]
+    run = t["run"]
+    formula = megatron_flops(300 * 10**9 // 2048, 2048, 96, 12288, 51200)
+    rate = 1024 * 140 * 10**12
+    lines = [f"`costcalc {' '.join(MEGATRON[:-2])}`:", "",
+             "| count | FLOPs | days on 1,024 × 140 TFLOP/s |", "|---|--:|--:|",
+             f"| costcalc, exact: {run['data']:,} tokens × its train FLOPs per token, every "
+             f"layer recomputed (recompute {run['recompute_flops']:,}) | {run['flops']:,} | {run['days']:.2f} |",
+             f"| Narayanan et al. 2021, 96·B·s·l·h²·(1 + s/6h + V/16lh) over 300B / 2048 sequences "
+             f"| {formula:,} | {formula / rate / 86400:.2f} |",
+             f"| their estimate 8·T·P with P = {t['totals']['params']:,} (\"34 days\") "
+             f"| {run['rule_8nd_flops']:,} | {run['rule_8nd_days']:.2f} |",
+             f"| 6·N·D (no recompute, no attention) | {run['rule_6nd_flops']:,} | {run['rule_6nd_days']:.2f} |"]
+    same = "equal" if run["flops"] == formula else "NOT equal"
+    lines += ["", f"costcalc's exact count and the paper's formula are {same}: the formula is "
+              "exactly 4 × (24·h² + 4·s·h) FLOPs per token per layer (forward, recompute and a "
+              "backward of twice the forward) plus 3 × 2·h·V for the logits, which is what "
+              "costcalc counts layer by layer."]
+    return "\n".join(lines)
+
+
 @section("error-example")
 def error_example() -> str:
     import subprocess

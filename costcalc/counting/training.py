@@ -260,12 +260,21 @@ def whole_run(step: Training, sequence: int | None, *, samples=None, epochs=1, t
     rule = 6 * step.totals["trainable_params"] * data
     run = {"data": data, "data_unit": unit, "flops": _int(total), "rule_6nd_flops": rule,
            "ratio_to_6nd": float(total / rule) if rule else None}
+    if step.checkpoint is not None:
+        # with every layer recomputed, Narayanan et al. 2021's 8·T·P (eq. 4): 2 more per
+        # parameter per token for the forward run again
+        run["rule_8nd_flops"] = 8 * step.totals["trainable_params"] * data
+        run["recompute_flops"] = _int(Fraction(2 * step.checkpoint.recompute_macs, step.batch) * seen)
     if throughput is not None:
         throughput, mfu = Fraction(throughput), Fraction(mfu)
-        seconds = total / (throughput * 10**12 * mfu * devices)
+        rate = throughput * 10**12 * mfu * devices
+        seconds = total / rate
         run.update(throughput_tflops=_int(throughput), mfu=_int(mfu), devices=devices,
                    seconds=float(seconds), days=float(seconds / 86400),
                    device_hours=float(seconds * devices / 3600))
+        for key in ("rule_6nd", "rule_8nd"):
+            if f"{key}_flops" in run:
+                run[f"{key}_days"] = float(run[f"{key}_flops"] / rate / 86400)
     return run
 
 

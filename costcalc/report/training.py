@@ -108,14 +108,20 @@ def run_lines(run: dict) -> list[str]:
     n, unit = run["data"], run["data_unit"]
     flops, rule = run["flops"], run["rule_6nd_flops"]
     one = unit[:-1]
-    out = [f"Run: {exact(n)} {unit}: {flops:,} FLOPs ({flops:.3e})",
-           f"6·N·D rule: {exact(rule)} FLOPs ({rule:.3e}); the exact count is "
-           f"{run['ratio_to_6nd']:.4f}× it",
-           f"  6·N·D: 2 FLOPs forward and 4 backward per parameter per {one}, exact for a weight "
-           f"used once per {one};",
-           "  a conv weight is used at every output position and attention's products have no "
-           "weights (more than the rule),",
-           "  the first layer needs no grad-input and embeddings have weights but no MACs (less)"]
+    days = lambda key: f", {run[key]:,.2f} days" if key in run else ""  # noqa: E731
+    out = [f"Run: {exact(n)} {unit}: {flops:,} FLOPs ({flops:.3e})"
+           + (f", of which recompute {run['recompute_flops']:,}" if "recompute_flops" in run else ""),
+           f"6·N·D rule: {exact(rule)} FLOPs ({rule:.3e}){days('rule_6nd_days')}; the exact count "
+           f"is {run['ratio_to_6nd']:.4f}× it"]
+    if "rule_8nd_flops" in run:
+        out.append(f"8·N·D (6·N·D with every layer's forward recomputed, Narayanan et al. 2021): "
+                   f"{exact(run['rule_8nd_flops'])} FLOPs ({run['rule_8nd_flops']:.3e})"
+                   f"{days('rule_8nd_days')}")
+    out += [f"  6·N·D: 2 FLOPs forward and 4 backward per parameter per {one}, exact for a weight "
+            f"used once per {one};",
+            "  a conv weight is used at every output position and attention's products have no "
+            "weights (more than the rule),",
+            "  the first layer needs no grad-input and embeddings have weights but no MACs (less)"]
     if "seconds" in run:
         s = run["seconds"]
         out.append(f"Time at {run['throughput_tflops']} TFLOP/s × MFU {run['mfu']} × "
