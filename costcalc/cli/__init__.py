@@ -52,16 +52,14 @@ class ConventionName(str, Enum):
     fvcore = "fvcore"
 
 
-class Optimizer(str, Enum):
-    sgd = "sgd"
-    momentum = "momentum"
-    adam = "adam"
-    adamw = "adamw"
+def _choices(name: str, *values: str):
+    """A str Enum of option values (typer's choices), each named as its value."""
+    return Enum(name, {v: v for v in values}, type=str)
 
 
-class Precision(str, Enum):
-    fp32 = "fp32"
-    mixed = "mixed"
+#: --train's choices (counting/training.py: OPTIMIZERS, PRECISIONS)
+Optimizer = _choices("Optimizer", "sgd", "momentum", "adam", "adamw")
+Precision = _choices("Precision", "fp32", "mixed")
 
 
 ConventionOpt = typer.Option(ConventionName.macs, "--convention", "-c",

@@ -95,9 +95,9 @@ def lines(r) -> list[str]:
     parts = [("weights", "weights_bytes"), ("fp32 master weights", "master_weights_bytes"),
              ("gradients", "gradient_bytes"), (f"{t.optimizer} state", "optimizer_bytes"),
              ("saved activations", "saved_activation_bytes")]
-    out.append(f"Memory ({t.optimizer}, {t.precision}): "
-               + " + ".join(f"{name} {exact(mem[k])}" for name, k in parts if mem[k] or k != "master_weights_bytes")
-               + f" = {_b(mem['total_bytes'])}")
+    out.append(f"Memory ({t.optimizer}, {t.precision}): {_b(mem['total_bytes'])} =")
+    out.append("  " + " + ".join(f"{name} {exact(mem[k])}" for name, k in parts
+                                 if mem[k] or k != "master_weights_bytes"))
     out.append(f"Params: {exact(tot['params'])}, trainable {exact(tot['trainable_params'])}")
     if t.run:
         out += run_lines(t.run)
