@@ -106,6 +106,8 @@ def test_memory_per_optimizer_and_precision():
     assert mem("sgd", "fp32")["optimizer_bytes"] == 0
     assert mem("momentum", "fp32")["optimizer_bytes"] == 4 * 153_632
     assert mem("adamw", "fp32")["optimizer_bytes"] == 8 * 153_632
+    # the conv keeps its input, 192·28·28 elements: 4 bytes each in fp32, 2 in mixed precision
+    assert (mem("sgd", "fp32")["saved_activation_bytes"], m["saved_activation_bytes"]) == (602_112, 301_056)
 
 
 def test_saved_tensors_dedupe_views_and_shared_inputs():
