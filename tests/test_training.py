@@ -89,6 +89,8 @@ def test_frozen_layers_have_no_grad_weight_and_no_optimizer_state():
                       optimizer="adam")
     reduce = step.layer("reduce1x1")
     assert reduce.backward_macs == 0  # frozen, fed by the input: no gradient at all
+    # so nothing before conv5x5 needs a gradient: its grad-weight only, 28·28·32 × 16·5·5
+    assert (step.layer("conv5x5").grad_input_macs, step.layer("conv5x5").grad_weight_macs) == (0, 10_035_200)
     # conv5x5 still trains: 32·16·5·5 + 32 = 12,832 params, Adam 2 × 4 bytes each
     assert step.memory["optimizer_bytes"] == 8 * 12_832
     assert step.layer("reduce1x1").saved_bytes == 0  # its output needs no gradient
