@@ -220,6 +220,10 @@ def test_cli_train(cli):
     assert t["totals"]["train_flops"] == 481_689_600 and t["layers"][0]["grad_input_macs"] == 0
     r = cli("verify", SPECS / "zoo/mobilenet_v2.yaml", "--train")
     assert r.returncode == 0 and "known overcount" in r.stdout
+    r = cli("analyze", SPECS / "naive.yaml", "--train", "--tokens", "1000")
+    assert r.returncode == 2 and "--tokens needs a sequence model" in r.stderr
+    r = cli("analyze", SPECS / "naive.yaml", "--train", "--samples", "10", "--mfu", "1.5")
+    assert r.returncode == 2 and "--mfu must be above 0 and at most 1" in r.stderr
     r = cli("analyze", SPECS / "naive.yaml", "--train", "--checkpoint", "nope*")
     assert r.returncode == 2 and r.stderr.startswith("costcalc: error: ") and "nope*" in r.stderr
 
@@ -238,6 +242,10 @@ def test_googlenet_training_graph():
     # every conv and linear but conv1 (fed by the image) has a grad-input:
     # 2 × (3 × 1,591,044,096 − 118,013,952) = 9,310,236,672
     assert train.training.totals["train_flops"] == 9_310_236_672
+    # the inference graph, read from the same spec: what reaches the softmax
+    inference = train.training.inference
+    assert (inference["params"], inference["forward_macs"]) == (6_998_552, 1_582_671_872)
+    assert inference["forward_macs"] == infer.totals["macs"]
 
 
 def test_outputs_must_name_top_level_layers(cli, write_spec):

@@ -78,6 +78,9 @@ class Training:
     checkpoint: Checkpoint | None = None
     run: dict | None = None
     notes: list = field(default_factory=list)
+    #: with several outputs: the inference graph, the layers that reach the first output only
+    #: (GoogLeNet's auxiliary heads are removed at test time): its paths, params and MACs
+    inference: dict | None = None
 
     def layer(self, path):
         return next((l for l in self.layers if l.name == path), None)
@@ -86,7 +89,7 @@ class Training:
         return {"optimizer": self.optimizer, "precision": self.precision, "batch": self.batch,
                 "totals": dict(self.totals), "memory": dict(self.memory),
                 "checkpoint": None if self.checkpoint is None else vars(self.checkpoint),
-                "run": self.run,
+                "run": self.run, "inference": self.inference,
                 "layers": [{"name": l.name, "kind": l.kind, "grad_input": l.grad_input,
                             **l.values} for l in self.layers]}
 
@@ -202,8 +205,23 @@ def train_step(graph, *, batch: int, optimizer: str = "adam", precision: str = "
     memory["total_bytes"] = sum(memory.values())
     totals["params"], totals["trainable_params"] = params, trainable
     step = Training(optimizer, precision, batch, layers, totals, memory, ck)
+    if len(graph.outputs) > 1:
+        step.inference = _inference(graph, batch)
     step.held = lambda ls: _held(step_storage, [l.saved for l in ls])  # bytes a group of layers holds
     return step
+
+
+def _inference(graph, batch) -> dict:
+    """Params and forward MACs of the layers that reach the first output."""
+    used = {node_of(graph.output)}
+    for node in reversed(graph.nodes):
+        if node.path in used:
+            used.update(node_of(p) for p in node.inputs)
+    live = [n for n in graph.nodes if n.path in used]
+    return {"output": graph.output, "layers": len(live),
+            "params": sum(graph.costs[n.path].params for n in live),
+            "forward_macs": sum(graph.costs[n.path].macs for n in live) * batch,
+            "training_only": [o for o in graph.outputs[1:]]}
 
 
 def _held(storage, saved) -> int:

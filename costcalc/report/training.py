@@ -99,6 +99,13 @@ def lines(r) -> list[str]:
     out.append("  " + " + ".join(f"{name} {exact(mem[k])}" for name, k in parts
                                  if mem[k] or k != "master_weights_bytes"))
     out.append(f"Params: {exact(tot['params'])}, trainable {exact(tot['trainable_params'])}")
+    if t.inference:
+        inf = t.inference
+        out.append(f"Inference graph: the layers reaching {inf['output']} "
+                   f"({', '.join(inf['training_only'])}: training only)")
+        out.append(f"  params {exact(inf['params'])} (training {tot['params'] - inf['params']:+,}), "
+                   f"forward MACs {exact(inf['forward_macs'])} (training "
+                   f"{tot['forward_macs'] - inf['forward_macs']:+,})")
     if t.run:
         out += run_lines(t.run)
     return out
