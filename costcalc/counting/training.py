@@ -81,6 +81,11 @@ class Training:
     #: with several outputs: the inference graph, the layers that reach the first output only
     #: (GoogLeNet's auxiliary heads are removed at test time): its paths, params and MACs
     inference: dict | None = None
+    storage: object = field(default=None, repr=False, compare=False)  # the step's _Storage
+
+    def held(self, layers) -> int:
+        """Bytes a group of its layers holds for backward, each storage once."""
+        return _held(self.storage, [l.saved for l in layers])
 
     def layer(self, path):
         return next((l for l in self.layers if l.name == path), None)
@@ -187,7 +192,6 @@ def train_step(graph, *, batch: int, optimizer: str = "adam", precision: str = "
                                  (frozenset(roots), own)))
     totals = {m: sum(l.values[m] for l in layers) for m in TRAIN_NAMES}
     totals["saved_bytes"] = _held(storage, per_node.values())
-    step_storage = storage
     params = sum(c.params for c in graph.costs.values())
     trainable = sum(l.trainable for l in layers)
     memory = {
@@ -204,11 +208,9 @@ def train_step(graph, *, batch: int, optimizer: str = "adam", precision: str = "
         totals["train_flops"] += 2 * ck.recompute_macs
     memory["total_bytes"] = sum(memory.values())
     totals["params"], totals["trainable_params"] = params, trainable
-    step = Training(optimizer, precision, batch, layers, totals, memory, ck)
-    if len(graph.outputs) > 1:
-        step.inference = _inference(graph, batch)
-    step.held = lambda ls: _held(step_storage, [l.saved for l in ls])  # bytes a group of layers holds
-    return step
+    return Training(optimizer, precision, batch, layers, totals, memory, ck,
+                    inference=_inference(graph, batch) if len(graph.outputs) > 1 else None,
+                    storage=storage)
 
 
 def _inference(graph, batch) -> dict:
