@@ -324,3 +324,29 @@ def test_every_kind_has_training_rules_and_a_missing_one_is_an_error(monkeypatch
     monkeypatch.delitem(backward.SAVED, "relu")
     with pytest.raises(CostcalcError, match="no training rule for layer kind.*relu"):
         train_step(build_graph(SPECS / "reduced.yaml"), batch=1)
+
+
+class Checkpointed(nn.Module):
+    """A module run under torch.utils.checkpoint: its forward runs again in the backward pass."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        from torch.utils.checkpoint import checkpoint
+
+        return checkpoint(self.inner, x, use_reentrant=False)
+
+
+def test_checkpoint_recompute_matches_flopcounter_on_a_hand_written_resnet18():
+    # every BasicBlock checkpointed: FlopCounterMode counts each block's forward twice
+    def make():
+        model = resnet18()
+        return nn.Sequential(*[Checkpointed(m) if isinstance(m, Basic) else m for m in model])
+
+    step = train_step(build_graph(SPECS / "zoo/resnet18.yaml"), batch=1, checkpoint=["layer*/*"])
+    assert len(step.checkpoint.segments) == 8  # layer1/first, layer1/rest ... layer4/rest
+    # recompute: every conv but conv1 (118,013,952) and the fc (512,000) again
+    assert step.checkpoint.recompute_macs == 1_814_073_344 - 118_013_952 - 512_000
+    assert step.totals["train_flops"] == flopcounter_train(make, (1, 3, 224, 224))
