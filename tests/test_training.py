@@ -350,3 +350,42 @@ def test_checkpoint_recompute_matches_flopcounter_on_a_hand_written_resnet18():
     # recompute: every conv but conv1 (118,013,952) and the fc (512,000) again
     assert step.checkpoint.recompute_macs == 1_814_073_344 - 118_013_952 - 512_000
     assert step.totals["train_flops"] == flopcounter_train(make, (1, 3, 224, 224))
+
+
+FROZEN = """\
+name: fz
+input: [3, 32, 32]
+frozen: [c1, 'blk/*']
+blocks:
+  b:
+    layers:
+      - {name: c, conv: {out: 8, kernel: 3, pad: 1}}
+      - {name: bn, batchnorm: }
+      - {name: r, relu: }
+layers:
+  - {name: c1, conv: {out: 8, kernel: 3, pad: 1}}
+  - {name: blk, block: b}
+  - {name: c2, conv: {out: 8, kernel: 3, pad: 1}}
+  - {name: r2, relu: }
+  - flatten
+  - {name: fc, linear: {out: 10}}
+"""
+
+
+def test_spec_frozen_layers_are_checked_against_torch(write_spec):
+    p = write_spec(FROZEN)
+    [c] = verify_train([str(p)])  # the frozen modules' parameters get requires_grad False
+    assert c.ok
+    step = c.result.training
+    # c2 (8·32·32 × 8·3·3 = 589,824 MACs) is the first trained layer: grad-weight only
+    assert (step.layer("c2").grad_input_macs, step.layer("c2").grad_weight_macs) == (0, 589_824)
+    assert step.layer("blk/c").backward_macs == 0 and step.layer("blk/bn").saved_bytes == 0
+    # trainable: c2 8·8·9 + 8 = 584, fc 8·32·32·10 + 10 = 81,930; Adam: 8 bytes each
+    assert step.totals["trainable_params"] == 584 + 81_930
+    assert step.memory["optimizer_bytes"] == 8 * (584 + 81_930)
+
+
+def test_frozen_must_name_layers(write_spec, cli):
+    p = write_spec(FROZEN.replace("[c1, 'blk/*']", "[c1, nope]"))
+    r = cli("analyze", p, "--train")
+    assert r.returncode == 2 and f"{p}:3:" in r.stderr and "'frozen' names 'nope'" in r.stderr

@@ -159,11 +159,12 @@ class _Storage:
 
 def train_step(graph, *, batch: int, optimizer: str = "adam", precision: str = "fp32",
                frozen=(), checkpoint=()) -> Training:
-    """One step's figures. ``frozen``: globs of layer paths whose weights are not trained;
-    ``checkpoint``: globs of block-instance paths to checkpoint."""
+    """One step's figures. ``frozen``: globs of layer paths whose weights are not trained (with
+    the spec's own ``frozen:`` list); ``checkpoint``: globs of block-instance paths to checkpoint."""
     _choice(optimizer, OPTIMIZERS, "optimizer")
     _choice(precision, PRECISIONS, "precision")
     backward.check_rules({n.kind.name for n in graph.nodes})
+    frozen = tuple(frozen) + spec_frozen(graph)
     w_bytes, master_bytes, g_bytes, act_bytes = PRECISIONS[precision]
     storage = _Storage(graph, batch, act_bytes)
     needs_grad = {INPUT: False}  # node path -> its output depends on a trainable weight
@@ -211,6 +212,31 @@ def train_step(graph, *, batch: int, optimizer: str = "adam", precision: str = "
     return Training(optimizer, precision, batch, layers, totals, memory, ck,
                     inference=_inference(graph, batch) if len(graph.outputs) > 1 else None,
                     storage=storage)
+
+
+def spec_frozen(graph) -> tuple:
+    """The spec's ``frozen:`` globs of layer paths, each naming at least one layer."""
+    from costcalc.spec.yamlio import pos_of
+
+    listed = graph.spec.raw.get("frozen")
+    if listed is None:
+        return ()
+    where = pos_of(graph.spec.raw, "frozen") or (None, None)
+    if not isinstance(listed, list) or not all(isinstance(g, str) for g in listed):
+        raise CostcalcError("'frozen' must be a list of layer paths or globs, e.g. [conv1, 'layer1/*']",
+                            file=graph.spec.file, line=where[0], column=where[1])
+    for j, g in enumerate(listed):
+        if not any(fnmatch.fnmatchcase(n.path, g) for n in graph.nodes):
+            at = pos_of(listed, j) or where
+            raise CostcalcError(f"'frozen' names '{g}', which matches no layer",
+                                file=graph.spec.file, line=at[0], column=at[1])
+    return tuple(listed)
+
+
+def frozen_paths(graph, frozen=()) -> set:
+    """The layer paths whose weights a step does not train."""
+    globs = tuple(frozen) + spec_frozen(graph)
+    return {n.path for n in graph.nodes if any(fnmatch.fnmatchcase(n.path, g) for g in globs)}
 
 
 def _inference(graph, batch) -> dict:

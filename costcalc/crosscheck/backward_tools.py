@@ -73,7 +73,11 @@ def measure_step(graph, batch: int = 1) -> StepMeasure:
     from costcalc.crosscheck.model import example_input
 
     check_tensor_sizes(graph, batch)
+    from costcalc.counting.training import frozen_paths
+
     model = build(graph, "meta").train()
+    for path in frozen_paths(graph):  # the spec's frozen: layers train no weight
+        model.get_submodule(model.names[path]).requires_grad_(False)
     counter = _counter_class()()
     weights = {t.untyped_storage()._cdata for t in list(model.parameters()) + list(model.buffers())}
     keep, saved, owner = [], {}, {}
