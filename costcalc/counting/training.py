@@ -263,13 +263,19 @@ def _held(storage, saved) -> int:
 
 def _checkpoint(graph, storage, layers, per_node, globs) -> Checkpoint:
     instances = [p for p in graph.instances if any(fnmatch.fnmatchcase(p, g) for g in globs)]
-    segments = [p for p in instances if not any(p.startswith(q + "/") for q in instances)]
+    matched = set(instances)
+    prefixes = lambda p: ("/".join(p.split("/")[:i]) for i in range(1, p.count("/") + 1))  # noqa: E731
+    segments = [p for p in instances if not any(q in matched for q in prefixes(p))]  # outermost
     if not segments:
         raise CostcalcError(f"--checkpoint {', '.join(globs)} names no block instance; "
                             f"instances: {', '.join(list(graph.instances)[:12]) or 'none'}",
                             file=graph.spec.file)
-    inside = {n.path: next((s for s in segments if n.path.startswith(s + "/")), None)
-              for n in graph.nodes}
+    chosen = set(segments)
+
+    def segment_of(path):
+        return next((q for q in prefixes(path) if q in chosen), None)
+
+    inside = {n.path: segment_of(n.path) for n in graph.nodes}
     kept, seg_saved, recompute = [], {s: [] for s in segments}, 0
     macs = {l.name: l.forward_macs for l in layers}
     for node in graph.nodes:

@@ -47,9 +47,9 @@ def _counter_class():
         def _count_flops(self, func_packet, out, args, kwargs):
             if func_packet in self.flop_registry:
                 n = self.flop_registry[func_packet](*args, **kwargs, out_val=out)
-                path, phase = self.current
-                ops = self.layers.setdefault((path, phase), {})
-                ops[str(func_packet).rpartition(".")[2]] = ops.get(str(func_packet).rpartition(".")[2], 0) + n
+                ops = self.layers.setdefault(tuple(self.current), {})
+                op = str(func_packet).rpartition(".")[2]  # aten.mm → mm
+                ops[op] = ops.get(op, 0) + n
             return super()._count_flops(func_packet, out, args, kwargs)
 
     return LayerFlops
