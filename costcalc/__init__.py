@@ -10,15 +10,30 @@ Each function here is what one command computes; the command prints its result (
 __version__ = "0.1.0"
 
 
-def analyze(source, *, set=None, convention="macs", batch=None, dtype=None):
+def analyze(source, *, set=None, convention="macs", batch=None, dtype=None, train=False,
+            optimizer="adam", precision="fp32", frozen=(), checkpoint=(), run=None):
     """What `costcalc analyze` prints for one spec (file path or mapping): a ModelResult with
     its published claims judged (``result.claims``, a list of Outcomes). ``set`` overrides the
-    spec's top-level params, as ``--set NAME=VALUE`` does: ``analyze(path, set={"seq": 2048})``."""
+    spec's top-level params, as ``--set NAME=VALUE`` does: ``analyze(path, set={"seq": 2048})``.
+
+    With ``train=True`` (`analyze --train`), ``result.training`` is one training step
+    (counting/training.py) with ``optimizer``, ``precision``, ``frozen`` and ``checkpoint``
+    globs, and with ``run`` (the keywords of ``training.whole_run``: samples, epochs, tokens,
+    throughput, mfu, devices) a whole training run."""
     from costcalc.counting.results import analyze as count
     from costcalc.expectations.claims import claim_outcomes
 
     result = count(source, convention=convention, batch=batch, dtype=dtype, params=set)
     result.claims = claim_outcomes(result)
+    if train:
+        from costcalc.counting import training
+
+        result.training = training.train_step(result.graph, batch=result.batch, optimizer=optimizer,
+                                              precision=precision, frozen=frozen,
+                                              checkpoint=checkpoint)
+        if run:
+            result.training.run = training.whole_run(result.training, training.sequence_length(
+                result.graph), **run)
     return result
 
 

@@ -17,6 +17,8 @@ COMMANDS = {
     "compare": ["compare", "specs/naive.yaml", "specs/reduced.yaml", "--format", "json"],
     "table": ["table", "specs/googlenet.yaml", "--format", "json"],
     "check": ["check", "--format", "json"],  # the project's specs, budgets and lock
+    "analyze --train": ["analyze", "specs/googlenet_train.yaml", "--train", "--checkpoint", "inception_*",
+                        "--samples", "1000", "--throughput", "100", "--mfu", "0.5", "--format", "json"],
 }
 
 PROBE = """

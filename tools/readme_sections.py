@@ -254,6 +254,115 @@ def peers() -> str:
     return "\n".join(lines)
 
 
+# -- Training cost -----------------------------------------------------------------------------
+
+TRAIN_EXAMPLE = ("analyze", "specs/reduced.yaml", "--train")
+
+
+@section("train-example")
+def train_example() -> str:
+    out = "\n".join(l.rstrip() for l in costcalc(*TRAIN_EXAMPLE).rstrip().splitlines())
+    return "```console\n$ costcalc " + " ".join(TRAIN_EXAMPLE) + "\n" + out + "\n```"
+
+
+def _train_json(*args) -> list:
+    import json
+
+    data = json.loads(costcalc("analyze", *args, "--train", "--format", "json"))
+    return data["models"] if "models" in data else [data]
+
+
+@section("train-googlenet")
+def train_googlenet() -> str:
+    specs = ("specs/googlenet.yaml", "specs/googlenet_train.yaml")
+    runs = {p: dict(zip(specs, _train_json(*specs, "--precision", p))) for p in ("fp32", "mixed")}
+    rows = [("params", "Params (weights + biases)", lambda m, t: t["totals"]["params"]),
+            ("forward", "Forward MACs", lambda m, t: t["totals"]["forward_macs"]),
+            ("bwd", "Backward MACs (grad-input + grad-weight)", lambda m, t: t["totals"]["backward_macs"]),
+            ("flops", "Train FLOPs per step (2 × (forward + backward MACs))", lambda m, t: t["totals"]["train_flops"]),
+            ("saved", "Saved for backward (bytes, fp32, batch 1)", lambda m, t: t["totals"]["saved_bytes"]),
+            ("mem", "Memory with Adam, fp32 (bytes)", lambda m, t: t["memory"]["total_bytes"])]
+    lines = ["`costcalc analyze specs/googlenet.yaml specs/googlenet_train.yaml --train --format json`: "
+             "GoogLeNet at inference (the paper's test-time graph) and in training (its two "
+             "auxiliary heads too), batch 1:", "",
+             "| figure | inference graph | training graph | training − inference |", "|---|--:|--:|--:|"]
+    for _, label, get in rows:
+        a, b = (get(m, m["training"]) for m in (runs["fp32"][s] for s in specs))
+        lines.append(f"| {label} | {a:,} | {b:,} | {b - a:+,} |")
+    mixed = [runs["mixed"][s]["training"]["memory"]["total_bytes"] for s in specs]
+    lines.append(f"| Memory with Adam, mixed precision (bytes) | {mixed[0]:,} | {mixed[1]:,} "
+                 f"| {mixed[1] - mixed[0]:+,} |")
+    return "\n".join(lines)
+
+
+@section("train-zoo")
+def train_zoo() -> str:
+    specs = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "specs" / "zoo").glob("*.yaml"))
+    lines = ["| model | params | forward MACs | train FLOPs per step | train FLOPs / forward FLOPs "
+             "| saved for backward (bytes) |", "|---|--:|--:|--:|--:|--:|"]
+    for m in _train_json(*specs):
+        t = m["training"]["totals"]
+        lines.append(f"| {m['name']} | {t['params']:,} | {t['forward_macs']:,} | {t['train_flops']:,} "
+                     f"| {t['train_flops'] / (2 * t['forward_macs']):.4f} | {t['saved_bytes']:,} |")
+    return "\n".join(lines)
+
+
+@section("train-verify")
+def train_verify() -> str:
+    out = costcalc("verify", "specs/zoo/mobilenet_v2.yaml", "--train")
+    lines = out.rstrip().splitlines()
+    start = next(i for i, l in enumerate(lines) if l.startswith("mobilenet_v2: "))
+    first_note = next(i for i in range(start, len(lines)) if "known overcount" in lines[i])
+    keep = lines[start:first_note + 2] + ["..."] + lines[-1:]
+    return ("```console\n$ costcalc verify specs/zoo/mobilenet_v2.yaml --train\n...\n"
+            + "\n".join(l.rstrip() for l in keep) + "\n```")
+
+
+RUN_EXAMPLE = ("analyze", "specs/zoo/resnet18.yaml", "--train", "--samples", "1281167", "--epochs",
+               "90", "--throughput", "312", "--mfu", "0.4", "--devices", "8")
+
+
+@section("train-run")
+def train_run() -> str:
+    out = costcalc(*RUN_EXAMPLE).rstrip().splitlines()
+    start = next(i for i, l in enumerate(out) if l.startswith("Run: "))
+    return ("```console\n$ costcalc " + " ".join(RUN_EXAMPLE) + "\n...\n"
+            + "\n".join(l.rstrip() for l in out[start:]) + "\n```")
+
+
+MEGATRON = ("analyze", "specs/llm/gpt3_175b.yaml", "--train", "--checkpoint", "h/*", "--tokens",
+            "300000000000", "--throughput", "140", "--devices", "1024", "--format", "json")
+
+
+@section("train-megatron")
+def train_megatron() -> str:
+    import json
+
+    sys.path.insert(0, str(ROOT))
+    from costcalc.counting.training import megatron_flops
+
+    m = json.loads(costcalc(*MEGATRON))
+    t = m["training"]
+    run = t["run"]
+    formula = megatron_flops(300 * 10**9 // 2048, 2048, 96, 12288, 51200)
+    rate = 1024 * 140 * 10**12
+    lines = [f"`costcalc {' '.join(MEGATRON[:-2])}`:", "",
+             "| count | FLOPs | days on 1,024 × 140 TFLOP/s |", "|---|--:|--:|",
+             f"| costcalc, exact: {run['data']:,} tokens × its train FLOPs per token, every "
+             f"layer recomputed (recompute {run['recompute_flops']:,}) | {run['flops']:,} | {run['days']:.2f} |",
+             f"| Narayanan et al. 2021, 96·B·s·l·h²·(1 + s/6h + V/16lh) over 300B / 2048 sequences "
+             f"| {formula:,} | {formula / rate / 86400:.2f} |",
+             f"| their estimate 8·T·P with P = {t['totals']['params']:,} (\"34 days\") "
+             f"| {run['rule_8nd_flops']:,} | {run['rule_8nd_days']:.2f} |",
+             f"| 6·N·D (no recompute, no attention) | {run['rule_6nd_flops']:,} | {run['rule_6nd_days']:.2f} |"]
+    same = "equal" if run["flops"] == formula else "NOT equal"
+    lines += ["", f"costcalc's exact count and the paper's formula are {same}: the formula is "
+              "exactly 4 × (24·h² + 4·s·h) FLOPs per token per layer (forward, recompute and a "
+              "backward of twice the forward) plus 3 × 2·h·V for the logits, which is what "
+              "costcalc counts layer by layer."]
+    return "\n".join(lines)
+
+
 @section("error-example")
 def error_example() -> str:
     import subprocess

@@ -50,6 +50,16 @@ class CompareFormat(str, Enum):
 ConventionName = Enum("ConventionName", {name: name for name in CONVENTIONS}, type=str)
 
 
+def _choices(name: str, *values: str):
+    """A str Enum of option values (typer's choices), each named as its value."""
+    return Enum(name, {v: v for v in values}, type=str)
+
+
+#: --train's choices (counting/training.py: OPTIMIZERS, PRECISIONS)
+Optimizer = _choices("Optimizer", "sgd", "momentum", "adam", "adamw")
+Precision = _choices("Precision", "fp32", "mixed")
+
+
 ConventionOpt = typer.Option(ConventionName.macs, "--convention", "-c",
                              help="what the ops column counts: macs (multiply-accumulates, default), "
                                   "flops (2 x MACs, FlopCounterMode), fvcore (fvcore's count), "
@@ -97,6 +107,8 @@ def _params(items) -> dict | None:
 #: Each command's options are parsed by its typer function below, which calls run().
 COMMANDS = {
     "analyze": ("costcalc:analyze", lambda rs: [w for r in rs for w in r.warnings]),
+    "train": ("costcalc:analyze", lambda rs: [w for r in rs for w in r.warnings]),
+    "verify-train": ("costcalc.crosscheck:verify_train", lambda cs: [w for c in cs for w in c.result.warnings]),
     "compare": ("costcalc:compare", lambda d: [w for m in d["models"] for w in m["warnings"]]),
     "table": ("costcalc:table1", lambda t: t.warnings),
     "verify": ("costcalc.crosscheck:verify", lambda cs: [w for c in cs for w in c.result.warnings]),
@@ -136,6 +148,19 @@ def _warn(warnings):
         print(f"costcalc: warning: {line}", file=sys.stderr)
 
 
+def _fraction(option: str, text: str, most=None):
+    """An option's positive number, exactly (a Fraction), or one clear error."""
+    from costcalc.units import exact_number
+
+    try:
+        value = exact_number(text)
+    except (ValueError, ZeroDivisionError) as exc:
+        raise CostcalcError(f"{option} {text!r} is not a number{': ' + str(exc) if str(exc) else ''}") from None
+    if value <= 0 or (most is not None and value > most):
+        raise CostcalcError(f"{option} must be above 0{f' and at most {most}' if most else ''}, not {text}")
+    return value
+
+
 @app.command()
 def analyze(
     specs: List[Path] = typer.Argument(..., help="spec files (YAML)", show_default=False, metavar="SPEC"),
@@ -149,16 +174,43 @@ def analyze(
     batch: Optional[int] = BatchOpt,
     dtype: Optional[str] = DtypeOpt,
     set_: Optional[List[str]] = SetOpt,
+    train: bool = typer.Option(False, "--train", help="one training step: forward, grad-input and "
+                               "grad-weight MACs, train FLOPs, saved activations and memory"),
+    optimizer: Optimizer = typer.Option(Optimizer.adam, "--optimizer", help="with --train: its state"),
+    precision: Precision = typer.Option(Precision.fp32, "--precision",
+                                        help="with --train: fp32, or mixed (fp16 + fp32 master weights)"),
+    checkpoint: Optional[List[str]] = typer.Option(None, "--checkpoint", metavar="GLOB",
+                                                   help="with --train: checkpoint these block instances; repeatable"),
+    freeze: Optional[List[str]] = typer.Option(None, "--freeze", metavar="GLOB",
+                                               help="with --train: layers whose weights are not trained; repeatable"),
+    samples: Optional[int] = typer.Option(None, "--samples", min=1, help="with --train: samples per epoch"),
+    epochs: int = typer.Option(1, "--epochs", min=1, help="with --samples: epochs"),
+    tokens: Optional[int] = typer.Option(None, "--tokens", min=1, help="with --train: tokens in the run"),
+    throughput: Optional[str] = typer.Option(None, "--throughput", metavar="TFLOPS",
+                                             help="with a run: TFLOP/s per device"),
+    mfu: str = typer.Option("1", "--mfu", metavar="X", help="with --throughput: model-FLOPs "
+                            "utilisation, a fraction of the throughput (0 < X <= 1)"),
+    devices: int = typer.Option(1, "--devices", min=1, help="with --throughput: devices"),
 ):
     """Per-layer params, MACs, element ops and activations, with block subtotals and totals,
-    then the spec's published claims with their verdicts."""
-    if chart and format is not Format.table:
-        raise CostcalcError(f"--chart draws in the terminal; it does not combine with --format {format.value}")
+    then the spec's published claims with their verdicts; with --train, one training step."""
+    if chart and (format is not Format.table or train):
+        raise CostcalcError(f"--chart draws in the terminal; it does not combine with "
+                            f"{'--train' if train else '--format ' + format.value}")
     params = _params(set_)
-    results = [call("analyze", str(s), set=params, convention=convention.value, batch=batch, dtype=dtype)
-               for s in _spec_args(specs)]
+    opts = {}
+    if train:
+        whole = (dict(samples=samples, epochs=epochs, tokens=tokens, devices=devices,
+                      throughput=None if throughput is None else _fraction("--throughput", throughput),
+                      mfu=_fraction("--mfu", mfu, most=1)) if samples or tokens else None)
+        opts = dict(train=True, optimizer=optimizer.value, precision=precision.value,
+                    checkpoint=tuple(checkpoint or ()), frozen=tuple(freeze or ()), run=whole)
+        if format is Format.csv:
+            raise CostcalcError("--train prints table, json or markdown")
+    results = [call("analyze", str(s), set=params, convention=convention.value, batch=batch,
+                    dtype=dtype, **opts) for s in _spec_args(specs)]
     gc.freeze()  # they live until exit: the cyclic collector need not re-scan them while reporting
-    run("analyze", format.value, results, depth=depth, chart=chart)
+    run("train" if train else "analyze", format.value, results, depth=depth, chart=chart)
 
 
 @app.command()
@@ -235,10 +287,19 @@ def verify(
                                      help="run fvcore (CPU tensors) only if parameters + activations "
                                           "fit in this many MiB; FlopCounterMode always runs on meta"),
     set_: Optional[List[str]] = SetOpt,
+    train: bool = typer.Option(False, "--train", help="forward + loss.backward() on meta: train FLOPs "
+                               "against FlopCounterMode and saved bytes against saved_tensors_hooks"),
 ):
     """Build the real PyTorch model and check every layer against fvcore and FlopCounterMode.
 
     Exit 0 when everything agrees exactly, 1 on any mismatch, 2 on bad input."""
+    if train:
+        checks = call("verify-train", [str(s) for s in _spec_args(specs)], batch=batch,
+                      params=_params(set_))
+        run("verify-train", format.value, checks)
+        if not all(c.ok for c in checks):
+            raise typer.Exit(EXIT_FAIL)
+        return
     checks = call("verify", [str(s) for s in _spec_args(specs)], convention=convention.value,
                   batch=batch, fvcore_limit=fvcore_limit << 20, params=_params(set_))
     run("verify", format.value, checks)

@@ -16,7 +16,8 @@ class Graph:
         self.spec = spec
         self.nodes = expansion.nodes
         self.instances = expansion.instances
-        self.output = expansion.output
+        self.output = expansion.output  # the first (main) output
+        self.outputs = expansion.outputs  # every output: a training graph's auxiliary heads too
         self.shapes = expansion.shapes  # path (and path.i of a split) -> Shape or Outputs
         self.costs: dict[str, Cost] = {}
         self.warnings: list[str] = []
@@ -69,7 +70,7 @@ class Graph:
 
     def _check_reachable(self):
         """Warn (not fail) about layers whose output never reaches the model output."""
-        used = {node_of(self.output)}
+        used = {node_of(o) for o in self.outputs}
         for node in reversed(self.nodes):
             if node.path in used:
                 used.update(node_of(p) for p in node.inputs)

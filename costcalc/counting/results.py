@@ -78,6 +78,8 @@ class ModelResult:
     #: the outcomes of the spec's published claims, when the caller judged them
     #: (costcalc.analyze does; counting alone knows nothing of claims)
     claims: list | None = None
+    #: one training step's figures (counting/training.py), when asked for (analyze --train)
+    training: object | None = None
     _scopes: dict | None = field(default=None, init=False, repr=False, compare=False)
     _by_name: dict | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -138,6 +140,7 @@ class ModelResult:
                        for path, inst in self.graph.instances.items()},
             **extra,
             "warnings": list(self.warnings),
+            **({"training": self.training.to_dict()} if self.training is not None else {}),
         }
 
 

@@ -38,4 +38,15 @@ def verify(sources, *, convention: str = conventions.DEFAULT, batch: int | None 
             for g in graphs]
 
 
-__all__ = ["verify", "verify_graph", "measure", "check_model", "report_dict", "ModelCheck"]
+def verify_train(sources, *, batch: int | None = None, params: dict | None = None) -> list:
+    """`verify --train`: each spec's exact training step against forward + backward of its real
+    model on the meta device (FlopCounterMode, saved_tensors_hooks)."""
+    from costcalc import analyze as count
+    from costcalc.crosscheck.backward_tools import measure_step
+    from costcalc.crosscheck.train_agreement import check_step
+
+    results = [count(s, set=params, batch=batch, train=True) for s in sources]  # bad input first
+    return [check_step(r, measure_step(r.graph, r.batch)) for r in results]
+
+
+__all__ = ["verify_train", "verify", "verify_graph", "measure", "check_model", "report_dict", "ModelCheck"]

@@ -31,7 +31,7 @@ class SpecModel(nn.Module):
         super().__init__()
         # plain attributes first, so a layer named like one of them is renamed, not refused
         self._steps = []  # (path, module, input paths); modules are registered in the tree below
-        self.output = graph.output
+        self.outputs = tuple(graph.outputs)
         self.names: dict[str, str] = {}  # spec path (layer or scope) -> dotted submodule name
         for node in graph.nodes:
             module = build(node.kind.name, node.args, graph.in_shapes(node))
@@ -62,7 +62,10 @@ class SpecModel(nn.Module):
             out = values[path] = module(*[values[p] for p in inputs])
             if isinstance(out, tuple):  # several outputs: read as path.0, path.1 ...
                 values.update((f"{path}.{i}", o) for i, o in enumerate(out))
-        return values if return_all else values[self.output]
+        if return_all:
+            return values
+        outs = tuple(values[o] for o in self.outputs)
+        return outs[0] if len(outs) == 1 else outs
 
 
 def build_model(graph, device: str = "cpu") -> SpecModel:

@@ -20,12 +20,19 @@ class Renderer(NamedTuple):
 
 _T, _X, _P, _C, _G, _V = ("costcalc.report.table", "costcalc.report.text", "costcalc.report.paper",
                           "costcalc.report.crosscheck", "costcalc.report.gate", "costcalc.report.verdicts")
+_R = "costcalc.report.training"
 
 RENDERERS: dict[tuple[str, str], Renderer] = {
     ("analyze", "table"): Renderer(f"{_T}:print_analyze", ("depth", "chart")),
     ("analyze", "json"): Renderer(f"{_V}:analyze_json", json=True),
     ("analyze", "csv"): Renderer(f"{_X}:analyze_csv"),
     ("analyze", "markdown"): Renderer(f"{_X}:analyze_markdown", ("depth",)),
+    ("train", "table"): Renderer(f"{_R}:print_train", ("depth",)),
+    ("train", "json"): Renderer(f"{_R}:train_json", json=True),
+    ("train", "markdown"): Renderer(f"{_R}:train_markdown", ("depth",)),
+    ("verify-train", "table"): Renderer(f"{_R}:print_verify_train"),
+    ("verify-train", "json"): Renderer("costcalc.crosscheck.train_agreement:train_report_dict", json=True),
+    ("verify-train", "markdown"): Renderer(f"{_R}:verify_train_markdown"),
     ("compare", "table"): Renderer(f"{_T}:print_compare"),
     ("compare", "json"): Renderer(f"{_X}:to_json"),
     ("compare", "markdown"): Renderer(f"{_X}:compare_markdown"),

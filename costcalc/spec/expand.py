@@ -54,6 +54,8 @@ class Expansion:
         self.nodes: list[Node] = []
         self.instances: dict[str, Instance] = {}
         self.output: str | None = None
+        #: every output the model returns: the spec's ``outputs:``, else its last layer's
+        self.outputs: list = []
         # every output's shape, inferred as the nodes are made, so that a block can read its
         # input's shape (${in.C}); a node with several outputs also has "path.0", "path.1" ...
         self.shapes: dict[str, Shape | Outputs] = {INPUT: spec.input}
@@ -67,8 +69,29 @@ class Expansion:
     # -- the walk ----------------------------------------------------------------------
     def run(self):
         out = self.expand_list(self.spec.layers, "", INPUT, self.spec.params, ())
-        self.output = out
+        self.outputs = self._outputs(self.spec.raw.get("outputs")) if "outputs" in self.spec.raw else [out]
+        self.output = self.outputs[0]
         return self
+
+    def _outputs(self, listed) -> list:
+        """The paths of the spec's ``outputs:``, top-level layer or block names (a split's
+        part as ``name.i``), each once."""
+        names = self._top_names
+        where = pos_of(self.spec.raw, "outputs")
+        if not isinstance(listed, list) or not listed:
+            raise self.err("'outputs' must be a non-empty list of top-level layer names", where)
+        out = []
+        for j, src in enumerate(listed):
+            at = pos_of(listed, j) or where
+            base, dot, index = str(src).rpartition(".")
+            if not isinstance(src, str) or (src not in names and not (dot and base in names and index.isdigit())):
+                raise self.err(f"'outputs' names {brief(src)}, which is not a top-level layer"
+                               f"{did_you_mean(str(src), names)}", at)
+            path = names[src] if src in names else f"{names[base]}.{int(index)}"
+            if path in out:
+                raise self.err(f"'outputs' names '{src}' twice", at)
+            out.append(path)
+        return out
 
     def expand_list(self, entries, scope, input_path, env, stack) -> str:
         """Expand one layer list in a scope; returns the path of its last layer's output."""
@@ -140,6 +163,8 @@ class Expansion:
             names[name] = out
             order[name] = i
             prev = out
+        if not scope:
+            self._top_names = {k: v for k, v in names.items() if k != INPUT}
         return prev
 
     def _one(self, entry, kind, kind_value, block, path, scope, inputs, pos, env, stack, label):

@@ -17,7 +17,7 @@ from costcalc.spec.yamlio import Map, Seq, load_yaml_file, parse_yaml, pos_of
 
 #: top-level keys a spec may have; features that read their own key add it here
 TOP_KEYS = {"name", "description", "source", "input", "batch", "dtype", "params", "blocks",
-            "layers", "claims", "budget"}
+            "layers", "claims", "budget", "outputs", "frozen"}
 BLOCK_KEYS = {"params", "layers", "description", "table"}
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
 NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-]*$")
