@@ -41,7 +41,19 @@ class Graph:
                 raise CostcalcError(exc.named(node.inputs), file=file, line=line, column=col,
                                     layer=node.path) from None
         self._check_reachable()
+        self._name_placeholders()
         return self
+
+    def _name_placeholders(self):
+        """A warning for every placeholder layer (opaque): its zero is never silent."""
+        for node in self.nodes:
+            op = node.kind.placeholder_for(node.args)
+            if op:
+                where = f"{self.spec.file}: " if self.spec.file else ""
+                self.warnings.append(SpecWarning(
+                    f"{where}layer '{node.path}' is a placeholder for {op}, which has no kind: "
+                    "counted as 0", group="placeholder layers for ops with no kind, counted as 0",
+                    item=f"'{node.path}' ({op})", file=self.spec.file))
 
     def _check_reachable(self):
         """Warn (not fail) about layers whose output never reaches the model output."""

@@ -172,3 +172,10 @@ def _pad_channels(a, inputs):
     from costcalc.crosscheck.modules import PadChannels
 
     return PadChannels(a["before"], a["after"], a["stride"])
+
+
+@builder("opaque")
+def _opaque(a, inputs):
+    from costcalc.crosscheck.modules import Opaque
+
+    return Opaque(a["shape"])

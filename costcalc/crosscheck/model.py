@@ -52,10 +52,19 @@ class SpecModel(nn.Module):
     def forward(self, x, return_all: bool = False):
         values = {INPUT: x}
         for path, module, inputs in self._steps:
-            out = values[path] = module(*[values[p] for p in inputs])
+            out = values[path] = module(*[_value(values, p) for p in inputs])
             if isinstance(out, tuple):  # several outputs: read as path.0, path.1 ...
                 values.update((f"{path}.{i}", o) for i, o in enumerate(out))
         return values if return_all else values[self.output]
+
+
+def _value(values: dict, path: str):
+    """The value of a path; ``split.1`` is item 1 of the split's output (under torch.fx's trace
+    the output is one proxy, not a tuple: ``costcalc import`` traces this model)."""
+    if path in values:
+        return values[path]
+    node, _, index = path.rpartition(".")
+    return values[node][int(index)]
 
 
 def build_model(graph, device: str = "cpu") -> SpecModel:

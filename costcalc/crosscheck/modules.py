@@ -125,3 +125,14 @@ class PadChannels(nn.Module):
     def forward(self, x):
         s = self.stride
         return nn.functional.pad(x[:, :, ::s, ::s], (0, 0, 0, 0, self.before, self.after))
+
+
+class Opaque(nn.Module):
+    """The opaque placeholder: zeros of the recorded shape (no arithmetic), from its first input."""
+
+    def __init__(self, shape):
+        super().__init__()
+        self.shape = tuple(shape)
+
+    def forward(self, x, *rest):
+        return x.new_zeros((x.shape[0],) + self.shape)

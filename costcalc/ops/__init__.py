@@ -12,6 +12,6 @@ from costcalc.ops.base import Cost, LayerKind, ShapeError
 from costcalc.ops.registry import REGISTRY, get, known, register
 
 # importing the modules registers their kinds
-from costcalc.ops import activation, conv, linear, merge, norm, pool, reshape  # noqa: E402,F401
+from costcalc.ops import activation, conv, linear, merge, norm, opaque, pool, reshape  # noqa: E402,F401
 
 __all__ = ["REGISTRY", "register", "get", "known", "Cost", "LayerKind", "ShapeError"]

@@ -1,0 +1,210 @@
+"""Trace a model with torch.fx and propagate shapes on the meta device: the flat list of layers
+it becomes, each with its module scopes, and every op that has no kind.
+
+torch.fx's symbolic trace, rather than torch.export: it keeps the module hierarchy (a
+``call_module`` node per leaf module, and each node's stack of enclosing modules), which is
+what a readable spec's names and blocks come from; and it runs no kernels: the shapes come
+from one pass on meta tensors (``ShapeProp``), so a 70B model traces without weights.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import operator
+from collections import Counter
+from dataclasses import dataclass, field
+
+import torch
+import torch.fx
+from torch.fx.passes.shape_prop import ShapeProp
+
+from costcalc.errors import CostcalcError
+from costcalc.importing import mapping
+from costcalc.importing.mapping import ALIAS, Call, Unsupported
+from costcalc.importing.structure import UNCALLED
+
+INPUT = "input"
+
+
+@dataclass
+class Layer:
+    """One layer of the spec to be: a kind with its arguments, reading earlier layers."""
+
+    id: str  # the fx node's name, unique
+    kind: str
+    args: dict
+    inputs: list  # ids of the layers it reads, "ID.i" for one output of a split, or INPUT
+    scopes: tuple  # ((call key, qualified module name, class name), ...) outermost first
+    hint: str  # its name within its scope
+    shape: tuple = ()  # torch's output shape without the batch
+
+
+@dataclass
+class Traced:
+    layers: list
+    output: str  # the ref of the model output
+    unknown: Counter = field(default_factory=Counter)  # (op, module path, why) -> count
+    unplaceable: int = 0  # unknown ops with several outputs: no opaque layer can stand for them
+
+
+class _Shapes(ShapeProp):
+    """ShapeProp that remembers the node it runs (to name the one that fails)."""
+
+    current = None
+
+    def run_node(self, n):
+        self.current = n
+        return super().run_node(n)
+
+
+class _Tracer(torch.fx.Tracer):
+    def is_leaf_module(self, m, qualname):
+        return isinstance(m, mapping.LEAF_CLASSES) or super().is_leaf_module(m, qualname)
+
+
+def _shape(meta):
+    return tuple(meta.shape)[1:]
+
+
+def _tensor_refs(value, out):
+    """fx nodes among an op's arguments, in order (duplicates kept: x + x reads x twice)."""
+    if isinstance(value, torch.fx.Node):
+        out.append(value)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            _tensor_refs(v, out)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _tensor_refs(v, out)
+    return out
+
+
+def trace(model, shape: tuple, dtype: str, allow_unknown: bool = False, label: str = "") -> Traced:
+    try:
+        graph = _Tracer().trace(model, concrete_args=_defaults(model))
+    except Exception as exc:  # noqa: BLE001 - data-dependent control flow, proxies iterated ...
+        raise CostcalcError(f"torch.fx cannot trace {label or 'the model'}: {type(exc).__name__}: "
+                            f"{' '.join(str(exc).split())[:300]}") from None
+    gm = torch.fx.GraphModule(model, graph)
+    x = torch.zeros((1,) + tuple(shape), dtype=getattr(torch, dtype), device="meta")
+    prop = _Shapes(gm)
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):  # ShapeProp prints the traceback itself
+            prop.propagate(x)
+    except Exception as exc:  # noqa: BLE001
+        cause = exc.__context__ or exc
+        node = prop.current
+        at = f" at {node.target if node.op == 'call_module' else node.name}" if node is not None else ""
+        raise CostcalcError(f"{label or 'the model'} fails on an input of shape {list(shape)} "
+                            f"({dtype}){at}: {type(cause).__name__}: "
+                            f"{' '.join(str(cause).split())[:300]}") from None
+    return _layers(gm, dict(model.named_modules()), allow_unknown)
+
+
+def _defaults(model) -> dict | None:
+    """forward's arguments after the input, fixed at their defaults (the model gets one input)."""
+    import inspect
+
+    params = list(inspect.signature(model.forward).parameters.values())[1:]
+    fixed = {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
+    return fixed or None
+
+
+def _stack(node, modules):
+    """The node's enclosing module calls, outermost first, with each module that holds them
+    without being called itself (a ModuleList, or the qualified names' prefixes) put in."""
+    called = [(k, q, t.__name__) for k, (q, t) in node.meta.get("nn_module_stack", {}).items()]
+    if node.op == "call_module" and not any(q == node.target for _, q, _ in called):
+        called.append((node.target, node.target, type(modules[node.target]).__name__))
+    out, seen = [], {""}
+    for key, qual, typename in called:
+        parts = qual.split(".")
+        for i in range(1, len(parts)):
+            prefix = ".".join(parts[:i])
+            if prefix not in seen and prefix in modules:
+                out.append((prefix + UNCALLED, prefix, type(modules[prefix]).__name__))
+                seen.add(prefix)
+        out.append((key, qual, typename))
+        seen.add(qual)
+    return tuple(out)
+
+
+def _layers(gm, modules, allow_unknown) -> Traced:
+    """``modules`` are the model's own (a GraphModule holds plain nn.Modules for containers)."""
+    refs: dict = {}  # fx node -> the ref its value is (a layer id, "id.i" or INPUT)
+    layers, unknown, unplaceable = [], Counter(), 0
+    output = INPUT
+    for node in gm.graph.nodes:
+        meta = node.meta.get("tensor_meta")
+        if node.op == "placeholder":
+            refs[node] = INPUT
+            continue
+        if node.op == "output":
+            outs = [n for n in _tensor_refs(node.args[0], []) if n in refs]
+            output = refs[outs[0]] if outs else INPUT
+            continue
+        if meta is None:
+            continue  # not a tensor (x.size(0), x.shape): a constant to the ops that read it
+        stack = _stack(node, modules)
+        module = modules.get(node.target) if node.op == "call_module" else None
+        if node.op == "call_module":
+            stack = stack[:-1] if stack and stack[-1][1] == node.target else stack
+        path = stack[-1][1] if stack else ""
+        inputs = [n for n in _tensor_refs((node.args, node.kwargs), []) if n in refs]
+        if node.op == "call_function" and node.target is operator.getitem and inputs:
+            src, index = refs[inputs[0]], node.args[1]
+            if isinstance(node.args[1], int) and src != INPUT and not hasattr(inputs[0].meta.get("tensor_meta"), "shape"):
+                refs[node] = f"{src}.{index % len(inputs[0].meta['tensor_meta'])}"
+                continue
+        key = mapping.key_of(node, module)
+        ins = [_shape(n.meta["tensor_meta"]) for n in inputs]
+        multi = not hasattr(meta, "shape")  # TensorMetadata is itself a named tuple
+        out = tuple(_shape(m) for m in meta) if multi else _shape(meta)
+        fn = mapping.MAPPINGS.get(key) if _hashable(key) else None
+        why = ""
+        result = None
+        if fn is not None:
+            try:
+                result = fn(Call(node, module, ins, out))
+            except Unsupported as exc:
+                why = str(exc)
+        if result == ALIAS and inputs:
+            refs[node] = refs[inputs[0]]
+            continue
+        if result is None or result == ALIAS:
+            op = mapping.describe_key(key) if _hashable(key) else str(key)
+            where = node.target if node.op == "call_module" else path
+            unknown[(op, where, why)] += 1
+            if not allow_unknown or multi:
+                unplaceable += multi
+                refs[node] = INPUT
+                continue
+            result = [("opaque", {"op": op, "shape": list(out)})]
+        hint = _hint(node, path, result[0][0])
+        ids = [node.name] + [f"{node.name}_{i}" for i in range(1, len(result))]
+        reads = [refs[n] for n in inputs] or [INPUT]
+        for i, (kind, args) in enumerate(result):
+            layers.append(Layer(ids[i], kind, args, reads if i == 0 else [ids[i - 1]], stack,
+                                hint if i == 0 else f"{hint}_{kind}", out if i == len(result) - 1 else ()))
+        refs[node] = ids[-1]
+    return Traced(layers, output, unknown, unplaceable)
+
+
+def _hashable(key) -> bool:
+    try:
+        hash(key)
+    except TypeError:
+        return False
+    return True
+
+
+def _hint(node, scope_path, kind) -> str:
+    """A layer's name in its scope: the module's attribute name (``conv1``), else its kind."""
+    if node.op == "call_module":
+        target = str(node.target)
+        if scope_path and target.startswith(scope_path + "."):
+            target = target[len(scope_path) + 1:]
+        return target.replace(".", "_")
+    if node.op == "call_method":
+        return str(node.target)
+    return getattr(node.target, "__name__", kind).strip("_") or kind
