@@ -104,10 +104,10 @@ def test_an_op_without_a_kind_is_one_error_listing_each(tmp_path):
     r = run_cli("import", "tests/models/odd.py:Wavy", "--input", "3,8,8", "-o", tmp_path / "w.yaml")
     assert r.returncode == 2 and r.stdout == "" and not (tmp_path / "w.yaml").exists()
     assert r.stderr == ("costcalc: error: tests/models/odd.py:Wavy: 3 ops with no layer kind: "
-                        "torch.sin at 'act.0' (1×), torch.sin at 'act.1' (1×), torch.nn.Softplus "
-                        "at 'soft' (1×); --allow-unknown records them as zero-cost 'opaque' layers\n")
+                        "torch.sin (2× at 'act.0' 1×, 'act.1' 1×); torch.nn.Softplus (1× at 'soft'); "
+                        "--allow-unknown records them as zero-cost 'opaque' layers\n")
     r = run_cli("analyze", "tests/models/odd.py:Sines", "--input", "3,8,8")
-    assert r.returncode == 2 and "2 ops with no layer kind: torch.sin at '(top level)' (2×)" in r.stderr
+    assert r.returncode == 2 and "2 ops with no layer kind: torch.sin (2× at '(top level)')" in r.stderr
 
 
 def test_allow_unknown_records_named_placeholders():

@@ -36,14 +36,27 @@ def spec_of_model(model, shape: tuple, dtype: str = "float32", *, name: str, sou
     return spec, spec_text(spec, header)
 
 
+#: module paths named per op in the error; the rest are counted
+PATHS_SHOWN = 3
+
+
 def unknown_message(target, unknown, allow_unknown) -> str:
-    items = [f"{op} at '{where or '(top level)'}' ({n}×{'; ' + why if why else ''})"
-             for (op, where, why), n in unknown.items()]
+    """One line: each op with no kind, its count and the module paths it is at (count each)."""
+    by_op: dict = {}
+    for (op, where, why), n in unknown.items():
+        by_op.setdefault((op, why), []).append((where or "(top level)", n))
+    items = []
+    for (op, why), places in by_op.items():
+        shown = ", ".join(f"'{w}'" + (f" {n}×" if len(places) > 1 else "")
+                          for w, n in places[:PATHS_SHOWN])
+        more = f" and {len(places) - PATHS_SHOWN} more paths" if len(places) > PATHS_SHOWN else ""
+        total = sum(n for _, n in places)
+        items.append(f"{op} ({total}× at {shown}{more}{': ' + why if why else ''})")
     total = sum(unknown.values())
     hint = ("; an op with several outputs has no placeholder" if allow_unknown else
             "; --allow-unknown records them as zero-cost 'opaque' layers")
     return (f"{target}: {total} op{'s' if total != 1 else ''} with no layer kind: "
-            f"{', '.join(items)}{hint}")
+            f"{'; '.join(items)}{hint}")
 
 
 def write_import(target: str, input: str, output, *, allow_unknown: bool = False) -> str:
