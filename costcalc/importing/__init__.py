@@ -32,7 +32,9 @@ def spec_of_model(model, shape: tuple, dtype: str = "float32", *, name: str, sou
     traced = trace(model, shape, dtype, allow_unknown=allow_unknown, label=source)
     if traced.unknown and (not allow_unknown or traced.unplaceable):
         raise CostcalcError(unknown_message(source, traced.unknown, allow_unknown))
-    spec = build_spec(traced.layers, traced.output, name=name, source=source, input_shape=shape)
+    # token ids are a sequence: {T: 1024}, as the shipped transformer specs write them
+    given = {"T": shape[0]} if dtype.startswith("int") and len(shape) == 1 else list(shape)
+    spec = build_spec(traced.layers, traced.output, name=name, source=source, input_shape=given)
     return spec, spec_text(spec, header)
 
 

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from costcalc.crosscheck import modules as cc
+from costcalc.importing.structure import Tie
 from costcalc.registry import Registry
 
 MAPPINGS = Registry("torch op mapping")
@@ -67,8 +68,9 @@ def describe_key(key) -> str:
 class Call:
     """One fx node as a mapping sees it."""
 
-    def __init__(self, node, module, ins, out):
+    def __init__(self, node, module, ins, out, tie=None):
         self.node, self.module, self.ins, self.out = node, module, ins, out
+        self.tie = tie  # the id of the embedding layer whose weight is this module's
 
     def arg(self, i, name, default=_MISSING):
         """Argument ``i`` (the tensor itself is 0, for methods too) or keyword ``name``."""
@@ -115,7 +117,14 @@ def _conv(c):
 
 @maps(nn.Linear)
 def _linear(c):
-    return _plain("linear", out=c.module.out_features, bias=c.module.bias is not None)
+    args = {"out": c.module.out_features, "bias": c.module.bias is not None}
+    if c.tie is not None:  # its weight is an embedding's table: counted once, there
+        from costcalc import ops
+
+        if "tie" not in ops.get("linear").args:
+            raise Unsupported("its weight is an embedding's (tied), and linear has no 'tie'")
+        args["tie"] = Tie(c.tie)
+    return [("linear", args)]
 
 
 @maps(nn.BatchNorm2d)
@@ -237,9 +246,6 @@ def _pad_channels(c):
     return _plain("pad_channels", before=m.before, after=m.after, stride=m.stride)
 
 
-#: module classes the tracer keeps whole (their forward is not traced through)
-LEAF_CLASSES = tuple(k for k in MAPPINGS if isinstance(k, type))
-
 
 # -- functions and tensor methods ---------------------------------------------------------------
 
@@ -304,8 +310,7 @@ def _flatten_to(c):
         return _plain("flatten")
     if tuple(out) == tuple(x):
         return ALIAS
-    raise Unsupported(f"it gives {list(out)} from {list(x)}; only flattening to "
-                      "[batch, features] has a kind")
+    return [(_kind("reshape"), {"shape": list(out)})]
 
 
 @maps(torch.flatten, "Tensor.flatten", "Tensor.view", "Tensor.reshape", torch.reshape)
@@ -332,6 +337,8 @@ def _cat(c):
 
 def _binary(kind):
     def fn(c):
+        if kind == "mul" and len(c.ins) == 1:
+            return _scale(c, divide=False)
         if len(c.ins) != 2 or any(not isinstance(a, torch.fx.Node) for a in c.node.args[:2]):
             raise Unsupported("one side is a constant, not a tensor")
         if c.node.kwargs.get("alpha", 1) != 1:
@@ -364,3 +371,102 @@ def _chunk(c):
 @maps("Tensor.contiguous", "Tensor.clone", "Tensor.detach")
 def _alias(c):
     return ALIAS
+
+
+# -- transformers: embeddings, attention, matmul, reshapes, scaling -----------------------------
+
+#: a node computed from the input's shape alone (torch.arange(T), zeros_like(ids)): a layer that
+#: reads it reads the model input, as costcalc's position and zeros lookups do
+FROM_INPUT = "from-input"
+
+
+def _kind(name: str) -> str:
+    from costcalc import ops
+
+    if ops.get(name) is None:
+        raise Unsupported(f"costcalc has no '{name}' kind")
+    return name
+
+
+@maps(torch.arange, torch.zeros_like)
+def _from_input(c):
+    return FROM_INPUT
+
+
+@maps(nn.Embedding)
+def _embedding(c):
+    src = c.node.args[0]
+    lookup = {torch.arange: "positions", torch.zeros_like: "zeros"}.get(
+        getattr(src, "target", None), "ids")
+    m = c.module
+    return [(_kind("embedding"), {"vocab": m.num_embeddings, "dim": m.embedding_dim,
+                                  "lookup": lookup})]
+
+
+@maps(nn.RMSNorm)
+def _rmsnorm(c):
+    m = c.module
+    if len(m.normalized_shape) != 1 or not m.elementwise_affine:
+        raise Unsupported("only a one-axis RMSNorm with its weight has a kind")
+    return [(_kind("rmsnorm"), {"axis": -1, **({"eps": float(m.eps)} if m.eps is not None else {})})]
+
+
+@maps(F.scaled_dot_product_attention)
+def _sdpa(c):
+    if isinstance(c.arg(3, "attn_mask", None), torch.fx.Node):
+        raise Unsupported("it has an attention mask")
+    return [(_kind("attention"), {"causal": bool(c.arg(5, "is_causal", False))})]
+
+
+@maps(torch.matmul, operator.matmul, "Tensor.matmul", torch.bmm)
+def _matmul(c):
+    x, y = c.ins
+    if len(x) != len(y) or len(x) < 2 or tuple(x[:-2]) != tuple(y[:-2]):
+        raise Unsupported("only a product with equal leading axes (no broadcasting) has a kind")
+    return [(_kind("matmul"), {})]
+
+
+@maps("Tensor.transpose", torch.transpose)
+def _transpose(c):
+    order = list(range(len(c.ins[0])))
+    a, b = c.axis(c.arg(1, "dim0")), c.axis(c.arg(2, "dim1"))
+    order[a], order[b] = order[b], order[a]
+    return _permute_to(order)
+
+
+@maps("Tensor.permute", torch.permute)
+def _permute(c):
+    dims = c.node.args[1:] if c.node.op == "call_method" else c.arg(1, "dims")
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = dims[0]
+    dims = list(dims) or list(c.node.kwargs.get("dims", ()))
+    rank = len(c.ins[0]) + 1
+    if not dims or dims[0] % rank:
+        raise Unsupported("it moves the batch axis")
+    return _permute_to([c.axis(d) for d in dims[1:]])
+
+
+def _permute_to(order):
+    if order == sorted(order):
+        return ALIAS
+    return [(_kind("permute"), {"order": order})]
+
+
+def _scale(c, divide: bool):
+    """x * c or x / c with a constant c: the scale kind."""
+    const = [a for a in c.node.args[:2] if not isinstance(a, torch.fx.Node)]
+    if len(const) != 1 or isinstance(const[0], bool) or not isinstance(const[0], (int, float)):
+        raise Unsupported("one side is not a number")
+    by = 1.0 / const[0] if divide else float(const[0])
+    return [(_kind("scale"), {"by": by})]
+
+
+@maps(operator.truediv, torch.div, "Tensor.div")
+def _div(c):
+    if not isinstance(c.node.args[1], torch.fx.Node) and len(c.ins) == 1:
+        return _scale(c, divide=True)
+    raise Unsupported("a division by a tensor has no kind")
+
+
+#: module classes the tracer keeps whole (their forward is not traced through)
+LEAF_CLASSES = tuple(k for k in MAPPINGS if isinstance(k, type))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
 
 from costcalc.spec.schema import NAME_RE
 
@@ -19,6 +20,14 @@ INPUT = "input"
 OUTPUT = "<output>"
 CONTAINERS = {"Sequential", "ModuleList", "ModuleDict"}
 UNCALLED = "#"  # the key suffix of a module that holds called modules but is not called itself
+
+
+@dataclass(frozen=True)
+class Tie:
+    """A linear's ``tie:``: the id of the embedding layer whose table is its weight; written as
+    that layer's name in the same list, else its full path."""
+
+    layer: str
 
 
 def base(ref: str) -> str:
@@ -247,6 +256,7 @@ def render_list(body, builder, sub=None) -> list:
     """The YAML entries of a body; ``sub`` maps slot columns to "$param" (a block definition)."""
     sub = sub or {}
     reads = local_reads(body.entries)
+    owner = {e.out: e.name for e in body.entries if e.body is None}
     rendered, col, prev = [], 0, INPUT
     for e, names in zip(body.entries, reads):
         entry = {"name": e.name}
@@ -254,6 +264,8 @@ def render_list(body, builder, sub=None) -> list:
             args = {}
             for k, v in e.args.items():
                 args[k] = sub.get(col, _thawed(v))
+                if isinstance(args[k], Tie):
+                    args[k] = owner.get(args[k].layer) or builder.path_of[args[k].layer]
                 col += 1
             args = _compact(e.kind, args)
             if e.kind in MULTI_INPUT and len(names) > 1 and not args:
@@ -343,13 +355,27 @@ def _rename(entries, old, new):
                 e[k] = fix(v) if isinstance(v, str) else [fix(r) for r in v]
 
 
+def paths(entries, prefix="") -> dict:
+    """layer id -> its path in the expanded spec (before repeat folding renames any)."""
+    out = {}
+    for e in entries:
+        path = prefix + e.name
+        if e.body is None:
+            out[e.out] = path
+        else:
+            out.update(paths(e.body.entries, path + "/"))
+    return out
+
+
 def build_spec(layers, output, *, name, source, input_shape) -> dict:
     """The spec mapping of a traced model."""
     builder = Builder(layers, output)
     root_scope = scope_tree(layers)
     root = Body(builder.entries(root_scope.items), root_scope)
     blocks = builder.blocks()
-    spec = {"name": name, "source": source, "input": list(input_shape)}
+    builder.path_of = paths(root.entries)
+    spec = {"name": name, "source": source,
+            "input": input_shape if isinstance(input_shape, dict) else list(input_shape)}
     if blocks:
         spec["blocks"] = {}
         for skey, block in blocks.items():

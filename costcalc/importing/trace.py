@@ -20,7 +20,7 @@ from torch.fx.passes.shape_prop import ShapeProp
 
 from costcalc.errors import CostcalcError
 from costcalc.importing import mapping
-from costcalc.importing.mapping import ALIAS, Call, Unsupported
+from costcalc.importing.mapping import ALIAS, FROM_INPUT, Call, Unsupported
 from costcalc.importing.structure import UNCALLED
 
 INPUT = "input"
@@ -133,6 +133,9 @@ def _layers(gm, modules, allow_unknown) -> Traced:
     """``modules`` are the model's own (a GraphModule holds plain nn.Modules for containers)."""
     refs: dict = {}  # fx node -> the ref its value is (a layer id, "id.i" or INPUT)
     layers, unknown, unplaceable = [], Counter(), 0
+    tables = {id(m.weight): q for q, m in modules.items() if isinstance(m, torch.nn.Embedding)}
+    embedding_layer: dict = {}  # qualified name of an embedding -> the id of its layer
+    called: dict = {}  # qualified name of a module with parameters -> times called
     output = INPUT
     for node in gm.graph.nodes:
         meta = node.meta.get("tensor_meta")
@@ -163,11 +166,27 @@ def _layers(gm, modules, allow_unknown) -> Traced:
         fn = mapping.MAPPINGS.get(key) if _hashable(key) else None
         why = ""
         result = None
+        tie = None
+        if module is not None:
+            weight = getattr(module, "weight", None)
+            if not isinstance(module, torch.nn.Embedding) and id(weight) in tables:
+                tie = embedding_layer.get(tables[id(weight)])
+            if any(True for _ in module.parameters(recurse=False)):
+                called[node.target] = called.get(node.target, 0) + 1
         if fn is not None:
             try:
-                result = fn(Call(node, module, ins, out))
+                if module is not None and called.get(node.target, 0) > 1:
+                    raise Unsupported("called again: its weights are shared, and each layer of a "
+                                      "spec counts its own")
+                if (module is not None and id(getattr(module, "weight", None)) in tables
+                        and not isinstance(module, torch.nn.Embedding) and tie is None):
+                    raise Unsupported("its weight is an embedding's that is not used before it")
+                result = fn(Call(node, module, ins, out, tie))
             except Unsupported as exc:
                 why = str(exc)
+        if result == FROM_INPUT:
+            refs[node] = INPUT
+            continue
         if result == ALIAS and inputs:
             refs[node] = refs[inputs[0]]
             continue
@@ -187,6 +206,8 @@ def _layers(gm, modules, allow_unknown) -> Traced:
             layers.append(Layer(ids[i], kind, args, reads if i == 0 else [ids[i - 1]], stack,
                                 hint if i == 0 else f"{hint}_{kind}", out if i == len(result) - 1 else ()))
         refs[node] = ids[-1]
+        if isinstance(module, torch.nn.Embedding):
+            embedding_layer.setdefault(node.target, ids[0])
     return Traced(layers, output, unknown, unplaceable)
 
 
