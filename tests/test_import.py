@@ -169,3 +169,60 @@ def test_an_untraceable_model_is_an_error():
 
     with pytest.raises(CostcalcError, match="torch.fx cannot trace"):
         spec_of_model(Branchy(), (4,), name="b", source="Branchy")
+
+
+# GPT-2 small (tests/models/gpt2.py, after Hugging Face's GPT2LMHeadModel with SDPA): the
+# published 124,439,808 params (openai-community/gpt2, lm_head tied to wte). At T = 1024,
+# FlopCounterMode: 12 layers * 1024 tokens * (768*2304 + 768*768 + 2*768*3072) = 86,973,087,744
+# linear MACs, lm_head 1024*768*50257 = 39,523,713,024, attention 12 * 2*12*1024*1024*64 =
+# 19,327,352,832: 145,824,153,600 MACs = 291,648,307,200 FLOPs
+def test_gpt2_small_imports_to_its_numel_and_flopcounter():
+    import gpt2
+
+    spec, text = import_model("tests/models/gpt2.py:GPT2", "1024:int64")
+    with torch.device("meta"):
+        model = gpt2.GPT2().eval()
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        model(torch.zeros(1, 1024, dtype=torch.int64, device="meta"))
+    r = analysed(text)
+    assert r.totals["params"] == sum(p.numel() for p in model.parameters()) == 124_439_808
+    assert r.totals["flops"] == counter.get_total_flops() == 291_648_307_200
+    assert spec["input"] == {"T": 1024}
+    assert spec["layers"][-1] == {"name": "lm_head", "linear": {"out": 50257, "bias": False, "tie": "wte"}}
+    assert spec["layers"][1]["embedding"] == {"vocab": 1024, "dim": 768, "lookup": "positions"}
+    assert spec["blocks"]["h"]["layers"] == [{"name": "0-11", "block": "Block", "repeat": 12}]
+    assert [l.kind for l in r.layers if l.name.startswith("h/0-11/0/attn/")].count("attention") == 1
+    assert r.layer("h/0-11/3/attn/scaled_dot_product_attention").macs == 2 * 12 * 1024 * 1024 * 64
+
+
+# BERT-base as the transformers tests write it by hand (tests/models/transformers.py): eager
+# attention (matmul, / math.sqrt(64), softmax, matmul), token types from zeros_like, the pooler
+# on x[:, 0]; 109,482,240 params (google-bert/bert-base-uncased with its pooler)
+def test_bert_base_imports_to_its_numel_and_flopcounter():
+    import transformers as hand
+
+    _, text = import_model("tests/models/transformers.py:BertWithPooler", "512:int64")
+    with torch.device("meta"):
+        model = hand.BertWithPooler().eval()
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        model(torch.zeros(1, 512, dtype=torch.int64, device="meta"))
+    r = analysed(text)
+    assert r.totals["params"] == sum(p.numel() for p in model.parameters()) == 109_482_240
+    assert r.totals["flops"] == counter.get_total_flops()
+    assert {l.kind for l in r.layers} >= {"embedding", "matmul", "scale", "softmax", "split", "reshape"}
+
+
+def test_shared_weights_are_refused():
+    class Twice(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(4, 4, 3, padding=1)
+
+        def forward(self, x):
+            return self.conv(self.conv(x))
+
+    with pytest.raises(CostcalcError, match=r"torch.nn.Conv2d \(1× at 'conv': called again: its "
+                                            "weights are shared"):
+        spec_of_model(Twice(), (4, 8, 8), name="t", source="Twice")

@@ -34,13 +34,18 @@ def run_main(argv, capsys):
 def test_every_shipped_spec_agrees_exactly(spec, convention):
     graph, m = measured(spec)
     c = check_model(analyze(graph, convention=convention), m)
-    assert m.fvcore_total is not None, c.fvcore_note  # fvcore really ran on every shipped spec
+    # fvcore really ran on every shipped spec small enough for its CPU trace (the transformers at
+    # their full context are not: tests/test_transformers.py runs it on them at 64 tokens)
+    assert m.fvcore_total is not None or m.fvcore_bytes > m.fvcore_limit, c.fvcore_note
     assert [l.name for l in c.mismatches] == []
-    assert c.ok and all(cl.ok for cl in c.claims)
+    # every check holds; fvcore's is not made (None) only where fvcore could not run
+    assert c.ok and all(cl.ok or (cl.ok is None and m.fvcore_total is None) for cl in c.claims)
     # the convention's figure equals the tool it claims to reproduce, in total
     t = c.totals
-    if convention == "fvcore":
+    if convention == "fvcore" and m.fvcore_total is not None:
         assert t["analytic"]["macs"] == t["fvcore"]["raw"]
+    elif convention == "fvcore":
+        pass  # no fvcore figure to equal
     else:
         assert t["analytic"]["macs"] == t["flopcounter"]["raw"] * {"macs": 1, "flops": 2}[convention] // 2
     assert t["analytic"]["params"] == t["torch"]["params"] == t["fvcore"]["params"]
@@ -59,17 +64,24 @@ def test_every_kind_spec_agrees(convention):
     # hand arithmetic: conv c1 12*12*8 outputs * 4*9 = 41,472; grouped dilated conv dil
     # 12*12*8 * (8/2)*9 = 41,472; squeeze-excitation 1x1 convs on 1x1: se_reduce 16*4 = 64,
     # se_expand 4*16 = 64; fc on pad_channels' 2 + 16 + 2 = 20 features: 20*10 = 200
-    # → 41,472 + 41,472 + 64 + 64 + 200 = 83,272 MACs
-    assert c.totals["analytic"]["conv_linear_macs"] == 83_272
+    # → 83,272 MACs for the CNN part. The transformer tail: up 2 tokens*5*8 = 80, qkv
+    # 3*8*16 = 384, head 3*8*4 = 96; attention q [2,3,4], k/v [1,3,4]: QKᵀ and AV
+    # 2*(2*3*3*4) = 144; scores [2,3,4]x[2,4,3] 2*3*4*3 = 72; mix [2,3,3]x[2,3,4] 2*3*3*4 = 72
+    # → 83,272 + 80 + 384 + 96 + 144 + 72 + 72 = 84,120 MACs
+    assert c.totals["analytic"]["conv_linear_macs"] == 84_120
     # fvcore adds batchnorm 2 * 8*12*12 = 2,304, se_pool's input 16*6*6 = 576, layernorm ln
     # 5 (affine) * 16*6*6 = 2,880, adaptive pool input 20*3*3 = 180, global pool input
     # 20*4*5 = 400 and ln_last 4 (no affine) * 10 = 40: 83,272 + 6,380 = 89,652 (mul,
-    # hardswish, silu, gelu, hardsigmoid: fvcore skips them)
-    assert c.totals["fvcore"]["raw"] == 89_652
-    assert c.totals["flopcounter"]["raw"] == 166_544  # 2 * 83,272
+    # hardswish, silu, gelu, hardsigmoid: fvcore skips them); the tail's linears and matmuls
+    # 80 + 384 + 96 + 72 + 72 = 704, and no SDPA handle (attention: 0): 89,652 + 704 = 90,356
+    assert c.totals["fvcore"]["raw"] == 90_356
+    # FlopCounterMode on meta decomposes SDPA into counted bmm: 2 * 84,120 = 168,240
+    assert c.totals["flopcounter"]["raw"] == 168_240
     # params: c1 8*4*9 = 288, bn 8+8 = 16, dil 8*4*9 + 8 = 296, se_reduce 16*4 + 4 = 68,
-    # se_expand 4*16 + 16 = 80, ln 16+16 = 32, ls 16, fc 20*10 + 10 = 210 → 1,006
-    assert c.totals["torch"]["params"] == 1_006
+    # se_expand 4*16 + 16 = 80, ln 16+16 = 32, ls 16, fc 20*10 + 10 = 210 → 1,006; the tail:
+    # up 5*8 + 8 = 48, pos 4*8 = 32, tpe 2*8 = 16, cls 8, rms 8, qkv 8*16 = 128, head tied
+    # to pos: 0 → 1,006 + 240 = 1,246 (torch holds the tied table once)
+    assert c.totals["torch"]["params"] == c.totals["analytic"]["params"] == 1_246
 
 
 # GoogLeNet (the paper's, specs/googlenet.yaml). Independent figures: fvcore 0.1.5 on the

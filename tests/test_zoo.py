@@ -31,6 +31,7 @@ PUBLISHED = {
     "mobilenet_v3_large.yaml": (5_483_032, 217),  # 5483032, _ops 0.217
     "shufflenet_v2_x1_0.yaml": (2_278_604, 145),  # shufflenetv2.py ShuffleNet_V2_X1_0_Weights: 2278604, 0.145
     "efficientnet_b0.yaml": (5_288_548, 386),
+    "vit_b_16.yaml": (86_567_656, 17_564),  # vision_transformer.py ViT_B_16_Weights: 86567656, 17.564
     "convnext_tiny.yaml": (28_589_128, 4_456),  # convnext.py ConvNeXt_Tiny_Weights: 28589128, 4.456  # efficientnet.py EfficientNet_B0_Weights: 5288548, 0.386
     # inception.py Inception_V3_Weights: 27161264 params, _ops 5.713. The published count
     # includes the AuxLogits head, which the spec leaves out (it only runs in training):

@@ -72,7 +72,13 @@ def _fvcore_layernorm(a, inputs, out, cost):
     return numel(inputs[0]) * (5 if a["affine"] else 4)
 
 
+def _fvcore_attention(a, inputs, out, cost):
+    """0: fvcore 0.1.5 has no handle for aten::scaled_dot_product_attention and skips it"""
+    return 0
+
+
 FVCORE_RULES = MappingProxyType({
+    "attention": _fvcore_attention,
     "conv": _fvcore_conv,
     "batchnorm": _fvcore_batchnorm,
     "adaptive_avgpool": _fvcore_adaptive_pool,

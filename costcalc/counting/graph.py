@@ -40,6 +40,7 @@ class Graph:
                 line, col = node.pos if node.pos else (None, None)
                 raise CostcalcError(exc.named(node.inputs), file=file, line=line, column=col,
                                     layer=node.path) from None
+        self._check_ties()
         self._check_reachable()
         self._name_placeholders()
         return self
@@ -54,6 +55,29 @@ class Graph:
                     f"{where}layer '{node.path}' is a placeholder for {op}, which has no kind: "
                     "counted as 0", group="placeholder layers for ops with no kind, counted as 0",
                     item=f"'{node.path}' ({op})", file=self.spec.file))
+
+    def _check_ties(self):
+        """A linear's ``tie`` names an earlier embedding (in its scope, or by full path) whose
+        table has the linear's weight shape; ``self.ties`` maps the linear to its path."""
+        self.ties = {}
+        by_path = {n.path: n for n in self.nodes}
+        for node in self.nodes:
+            tie = node.args.get("tie") if node.kind.name == "linear" else None
+            if not tie:
+                continue
+            scoped = f"{node.scope}/{tie}" if node.scope else tie
+            target = by_path.get(scoped) or by_path.get(tie)
+            line, col = node.pos if node.pos else (None, None)
+            where = dict(file=self.spec.file, line=line, column=col, layer=node.path)
+            if target is None or target.kind.name != "embedding":
+                raise CostcalcError(f"linear: 'tie' names '{tie}', which is not an embedding layer "
+                                    "of this spec", **where)
+            fin, out = self.shapes[node.inputs[0]][-1], node.args["out"]
+            vocab, dim = target.args["vocab"], target.args["dim"]
+            if (out, fin) != (vocab, dim):
+                raise CostcalcError(f"linear: its weight [{out}, {fin}] cannot be tied to "
+                                    f"'{target.path}' [{vocab}, {dim}]", **where)
+            self.ties[node.path] = target.path
 
     def _check_reachable(self):
         """Warn (not fail) about layers whose output never reaches the model output."""

@@ -120,6 +120,7 @@ class SkippedOp:
     layers: list  # spec paths where fvcore skipped it
     kinds: list
     free: bool  # the convention gives every one of those layers 0
+    missed: int = 0  # the convention's count on those layers, which fvcore's figure lacks
 
 
 @dataclass
@@ -275,6 +276,7 @@ def _skipped(layers, model_total: dict) -> list:
             if l.kind not in s.kinds:
                 s.kinds.append(l.kind)
             s.free = s.free and l.ops == 0
+            s.missed += l.ops
     for op, count in model_total.items():
         s = ops.setdefault(op, SkippedOp(op, 0, [], [], True))
         if count > s.count:
@@ -313,7 +315,7 @@ def model_dict(c: ModelCheck) -> dict:
                     "total_ok": cl.total_ok, "ok": cl.ok,
                     "not_applicable_to": cl.excluded} for cl in c.claims],
         "skipped_ops": [{"op": s.op, "count": s.count, "layers": s.layers, "kinds": s.kinds,
-                         "free_by_convention": s.free} for s in c.skipped],
+                         "free_by_convention": s.free, "missed": s.missed} for s in c.skipped],
         "fvcore_ignored_silently": c.silent,
         "mismatches": [l.name for l in c.mismatches],
     }

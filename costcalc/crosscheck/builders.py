@@ -179,3 +179,56 @@ def _opaque(a, inputs):
     from costcalc.crosscheck.modules import Opaque
 
     return Opaque(a["shape"])
+
+def _modules():
+    from costcalc.crosscheck import modules
+
+    return modules
+
+
+@builder("embedding")
+def _embedding(a, inputs):
+    return _modules().Embedding(a["vocab"], a["dim"], a["lookup"])
+
+
+@builder("parameter")
+def _parameter(a, inputs):
+    return _modules().Parameter(a["shape"][0])
+
+
+@builder("reshape")
+def _reshape(a, inputs):
+    return _modules().Reshape(a["shape"][0])
+
+
+@builder("permute")
+def _permute(a, inputs):
+    return _modules().Permute([inputs[0].axis(k) for k in a["order"]])
+
+
+@builder("matmul")
+def _matmul(a, inputs):
+    return _modules().Matmul()
+
+
+@builder("attention")
+def _attention(a, inputs):
+    return _modules().Attention(a["causal"], inputs[1][0] != inputs[0][0])
+
+
+@builder("rope")
+def _rope(a, inputs):
+    return _modules().Rope(inputs[0][1], inputs[0][2], a["base"])
+
+
+@builder("rmsnorm")
+def _rmsnorm(a, inputs):
+    x = inputs[0]
+    if x.axis(a["axis"]) != len(x) - 1:
+        raise NotImplementedError("rmsnorm on an axis other than the last has no torch equivalent here")
+    return _nn().RMSNorm(x[-1], eps=a["eps"])
+
+
+@builder("scale")
+def _scale(a, inputs):
+    return _modules().Scale(a["by"])

@@ -48,6 +48,13 @@ class SpecModel(nn.Module):
             parent.add_module(name, module)
             self.names[node.path] = f"{self.names[prefix]}.{name}" if prefix else name
             self._steps.append((node.path, module, tuple(node.inputs)))
+        self.tie_weights(graph)
+
+    def tie_weights(self, graph) -> None:
+        """A linear tied to an embedding holds the embedding's table: one tensor, counted once."""
+        modules = {path: module for path, module, _ in self._steps}
+        for path, target in getattr(graph, "ties", {}).items():
+            modules[path].weight = modules[target].weight
 
     def forward(self, x, return_all: bool = False):
         values = {INPUT: x}

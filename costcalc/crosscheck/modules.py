@@ -127,6 +127,99 @@ class PadChannels(nn.Module):
         return nn.functional.pad(x[:, :, ::s, ::s], (0, 0, 0, 0, self.before, self.after))
 
 
+class Embedding(nn.Module):
+    """nn.Embedding looked up by its input's ids (any float input is cast), by position 0..T-1,
+    or at row 0 for each token."""
+
+    def __init__(self, vocab: int, dim: int, lookup: str):
+        super().__init__()
+        self.table, self.lookup = nn.Embedding(vocab, dim), lookup
+
+    @property
+    def weight(self):
+        return self.table.weight
+
+    def forward(self, x):
+        if self.lookup == "ids":
+            return self.table(x.long())
+        ids = torch.arange(x.shape[1], device=x.device) if self.lookup == "positions" else \
+            torch.zeros(x.shape[1], dtype=torch.long, device=x.device)
+        return self.table(ids).expand(x.shape[0], -1, -1)
+
+
+class Parameter(nn.Module):
+    """A learnable tensor, expanded over its input's batch (ViT's class_token.expand(n, -1, -1))."""
+
+    def __init__(self, shape):
+        super().__init__()
+        self.value = nn.Parameter(torch.zeros(shape))
+
+    def forward(self, x):
+        # repeat, not expand: a view of a parameter made under no_grad breaks torch's module tracker
+        return self.value.unsqueeze(0).repeat(x.shape[0], *[1] * self.value.dim())
+
+
+class Reshape(nn.Module):
+    def __init__(self, shape):
+        super().__init__()
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        return x.reshape((x.shape[0],) + self.shape)
+
+
+class Permute(nn.Module):
+    def __init__(self, order):
+        super().__init__()
+        self.order = [0] + [k + 1 for k in order]
+
+    def forward(self, x):
+        return x.permute(self.order)
+
+
+class Scale(nn.Module):
+    def __init__(self, by: float):
+        super().__init__()
+        self.by = by
+
+    def forward(self, x):
+        return x * self.by
+
+
+class Matmul(nn.Module):
+    def forward(self, x, y):
+        return torch.matmul(x, y)
+
+
+class Attention(nn.Module):
+    """torch's scaled_dot_product_attention, grouped-query when k has fewer heads than q."""
+
+    def __init__(self, causal: bool, grouped: bool):
+        super().__init__()
+        self.causal, self.grouped = causal, grouped
+
+    def forward(self, q, k, v):
+        return nn.functional.scaled_dot_product_attention(q, k, v, is_causal=self.causal,
+                                                          enable_gqa=self.grouped)
+
+
+class Rope(nn.Module):
+    """Llama's apply_rotary_pos_emb on [N, H, T, Dh]: x·cos + rotate_half(x)·sin."""
+
+    def __init__(self, tokens: int, dim: int, base: int):
+        super().__init__()
+        inv = 1.0 / (base ** (torch.arange(0, dim, 2).float() / dim))
+        freqs = torch.outer(torch.arange(tokens).float(), inv)
+        emb = torch.cat((freqs, freqs), dim=-1)
+        self.register_buffer("cos", emb.cos(), persistent=False)
+        self.register_buffer("sin", emb.sin(), persistent=False)
+
+    def forward(self, x):
+        half = x.shape[-1] // 2
+        rotated = torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+        return x * self.cos + rotated * self.sin
+
+
 class Opaque(nn.Module):
     """The opaque placeholder: zeros of the recorded shape (no arithmetic), from its first input."""
 

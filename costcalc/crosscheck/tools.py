@@ -147,6 +147,7 @@ def _fvcore_cpu(graph, model, batch, FlopCountAnalysis):
     from costcalc.crosscheck.model import example_input
 
     cpu = model.to_empty(device="cpu")
+    cpu.tie_weights(graph)  # to_empty gives each module its own copy of a shared weight
     x = example_input(graph, batch, device="cpu")
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # tracer warnings; fvcore's own are turned off below
@@ -199,8 +200,15 @@ def measure(graph, batch: int = 1, fvcore_limit: int = FVCORE_LIMIT) -> Measurem
     model = build(graph, "meta")
     flops, flop_total, shapes = _forward_meta(graph, model, batch)
     fv_params = parameter_count(model)  # numel only: works on meta
-    numels = {node.path: sum(p.numel() for p in model.get_submodule(model.names[node.path]).parameters())
-              for node in graph.nodes}
+    seen: set = set()  # a tied weight belongs to the first layer that holds it
+
+    def owned(path):
+        params = [p for p in model.get_submodule(model.names[path]).parameters() if id(p) not in seen]
+        seen.update(id(p) for p in params)
+        return sum(p.numel() for p in params)
+
+    numels = {node.path: owned(node.path) for node in graph.nodes}
+    numel_total = sum(p.numel() for p in model.parameters())  # before to_empty, which unties
     need = fvcore_bytes(graph, batch)
     fv = fv_total = None
     skipped, skipped_total, reason = {}, {}, None
@@ -222,10 +230,12 @@ def measure(graph, batch: int = 1, fvcore_limit: int = FVCORE_LIMIT) -> Measurem
                       f"{msg}){hint}")
     layers = {
         node.path: LayerMeasure(shapes[node.path], numels[node.path], flops[node.path],
+                                # fvcore counts a tied weight under every module holding it
+                                0 if node.path in getattr(graph, "ties", {}) else
                                 int(fv_params.get(model.names[node.path], 0)),
                                 None if fv is None else fv[node.path], skipped.get(node.path, {}))
         for node in graph.nodes
     }
-    return Measurement(batch, layers, flop_total, sum(p.numel() for p in model.parameters()),
+    return Measurement(batch, layers, flop_total, numel_total,
                        int(fv_params.get("", 0)), fv_total, skipped_total, reason, need, fvcore_limit,
                        {"torch": torch.__version__, "fvcore": getattr(fvcore, "__version__", "?")})

@@ -83,6 +83,14 @@ class Call:
             raise Unsupported(f"needs its argument '{name}'")
         return default
 
+    def number(self, value):
+        """A constant number among the arguments (one computed from shapes too), else None."""
+        if isinstance(value, torch.fx.Node):
+            value = value.meta.get("value")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None
+        return value
+
     def axis(self, dim, shape=None) -> int:
         """A torch dim (the batch is 0) as costcalc's axis index (the batch excluded)."""
         rank = len(shape if shape is not None else self.ins[0]) + 1
@@ -393,6 +401,10 @@ def _from_input(c):
     return FROM_INPUT
 
 
+#: modules that hold an embedding table (a linear whose weight is one is tied to it)
+EMBEDDINGS = (nn.Embedding, cc.Embedding)
+
+
 @maps(nn.Embedding)
 def _embedding(c):
     src = c.node.args[0]
@@ -401,6 +413,23 @@ def _embedding(c):
     m = c.module
     return [(_kind("embedding"), {"vocab": m.num_embeddings, "dim": m.embedding_dim,
                                   "lookup": lookup})]
+
+
+@maps(cc.Embedding)
+def _cc_embedding(c):
+    t = c.module.table
+    return [("embedding", {"vocab": t.num_embeddings, "dim": t.embedding_dim,
+                           "lookup": c.module.lookup})]
+
+
+@maps(cc.Parameter)
+def _cc_parameter(c):
+    return [("parameter", {"shape": list(c.module.value.shape)})]
+
+
+@maps(cc.Rope)
+def _cc_rope(c):
+    return [("rope", {})]  # its base is folded into cos and sin; no count depends on it
 
 
 @maps(nn.RMSNorm)
@@ -454,18 +483,43 @@ def _permute_to(order):
 
 def _scale(c, divide: bool):
     """x * c or x / c with a constant c: the scale kind."""
-    const = [a for a in c.node.args[:2] if not isinstance(a, torch.fx.Node)]
-    if len(const) != 1 or isinstance(const[0], bool) or not isinstance(const[0], (int, float)):
+    sides = c.node.args[:2]
+    const = [c.number(a) for a in sides if not _is_tensor(a)]
+    if len(sides) != 2 or len(const) != 1 or const[0] is None:
         raise Unsupported("one side is not a number")
     by = 1.0 / const[0] if divide else float(const[0])
     return [(_kind("scale"), {"by": by})]
 
 
+def _is_tensor(a) -> bool:
+    return isinstance(a, torch.fx.Node) and "tensor_meta" in a.meta
+
+
 @maps(operator.truediv, torch.div, "Tensor.div")
 def _div(c):
-    if not isinstance(c.node.args[1], torch.fx.Node) and len(c.ins) == 1:
+    if len(c.ins) == 1 and _is_tensor(c.node.args[0]) and c.number(c.node.args[1]) is not None:
         return _scale(c, divide=True)
     raise Unsupported("a division by a tensor has no kind")
+
+
+@maps(operator.getitem)
+def _select(c):
+    """``x[:, k]``: one token of a sequence (BERT's pooler reads x[:, 0]), as a split and a
+    reshape that drops the axis."""
+    index = c.node.args[1]
+    x = c.ins[0] if c.ins else ()
+    if not (isinstance(index, tuple) and len(index) == 2 and index[0] == slice(None)
+            and isinstance(index[1], int) and len(x) >= 2):
+        raise Unsupported("only x[:, k] (one index of the first axis after the batch) has a kind")
+    n, k = x[0], index[1] % x[0]
+    sizes = [s for s in (k, 1, n - k - 1) if s]
+    return [(_kind("split"), {"sizes": sizes, "axis": 0}, 1 if k else 0),
+            (_kind("reshape"), {"shape": list(c.out)})]
+
+
+@maps(cc.Reshape)
+def _cc_reshape(c):
+    return [("reshape", {"shape": list(c.module.shape)})]
 
 
 #: module classes the tracer keeps whole (their forward is not traced through)

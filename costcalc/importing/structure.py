@@ -293,7 +293,7 @@ def render_list(body, builder, sub=None) -> list:
 DEFAULTS = {"stride": 1, "pad": 0, "dilation": 1, "groups": 1, "bias": True, "eps": 1e-5,
             "affine": True, "ceil": False, "count_include_pad": True, "axis": 0,
             "approximate": "none", "min_val": -1.0, "max_val": 1.0, "alpha": 1e-4, "beta": 0.75,
-            "k": 1.0, "mode": "row", "before": 0, "after": 0}
+            "k": 1.0, "mode": "row", "before": 0, "after": 0, "lookup": "ids", "causal": False}
 
 
 #: kinds whose default for an argument is not the one above (a pool's stride is its kernel)

@@ -54,7 +54,10 @@ class _Shapes(ShapeProp):
 
     def run_node(self, n):
         self.current = n
-        return super().run_node(n)
+        value = super().run_node(n)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            n.meta["value"] = value  # a number computed from shapes (d // heads, math.sqrt(64))
+        return value
 
 
 class _Tracer(torch.fx.Tracer):
@@ -63,7 +66,7 @@ class _Tracer(torch.fx.Tracer):
 
 
 def _shape(meta):
-    return tuple(meta.shape)[1:]
+    return tuple(meta.shape)[1:] if hasattr(meta, "shape") else ()
 
 
 def _tensor_refs(value, out):
@@ -133,7 +136,10 @@ def _layers(gm, modules, allow_unknown) -> Traced:
     """``modules`` are the model's own (a GraphModule holds plain nn.Modules for containers)."""
     refs: dict = {}  # fx node -> the ref its value is (a layer id, "id.i" or INPUT)
     layers, unknown, unplaceable = [], Counter(), 0
-    tables = {id(m.weight): q for q, m in modules.items() if isinstance(m, torch.nn.Embedding)}
+    tables: dict = {}  # id of an embedding's table -> the embedding's qualified name
+    for q, m in modules.items():
+        if isinstance(m, mapping.EMBEDDINGS):
+            tables.setdefault(id(m.weight), q)  # the outer module first: a leaf holding a table
     embedding_layer: dict = {}  # qualified name of an embedding -> the id of its layer
     called: dict = {}  # qualified name of a module with parameters -> times called
     output = INPUT
@@ -169,7 +175,7 @@ def _layers(gm, modules, allow_unknown) -> Traced:
         tie = None
         if module is not None:
             weight = getattr(module, "weight", None)
-            if not isinstance(module, torch.nn.Embedding) and id(weight) in tables:
+            if not isinstance(module, mapping.EMBEDDINGS) and id(weight) in tables:
                 tie = embedding_layer.get(tables[id(weight)])
             if any(True for _ in module.parameters(recurse=False)):
                 called[node.target] = called.get(node.target, 0) + 1
@@ -179,7 +185,7 @@ def _layers(gm, modules, allow_unknown) -> Traced:
                     raise Unsupported("called again: its weights are shared, and each layer of a "
                                       "spec counts its own")
                 if (module is not None and id(getattr(module, "weight", None)) in tables
-                        and not isinstance(module, torch.nn.Embedding) and tie is None):
+                        and not isinstance(module, mapping.EMBEDDINGS) and tie is None):
                     raise Unsupported("its weight is an embedding's that is not used before it")
                 result = fn(Call(node, module, ins, out, tie))
             except Unsupported as exc:
@@ -202,13 +208,34 @@ def _layers(gm, modules, allow_unknown) -> Traced:
         hint = _hint(node, path, result[0][0])
         ids = [node.name] + [f"{node.name}_{i}" for i in range(1, len(result))]
         reads = [refs[n] for n in inputs] or [INPUT]
-        for i, (kind, args) in enumerate(result):
-            layers.append(Layer(ids[i], kind, args, reads if i == 0 else [ids[i - 1]], stack,
+        prev = None
+        for i, (kind, args, *pick) in enumerate(result):  # pick: the output the next one reads
+            layers.append(Layer(ids[i], kind, args, reads if i == 0 else [prev], stack,
                                 hint if i == 0 else f"{hint}_{kind}", out if i == len(result) - 1 else ()))
+            prev = f"{ids[i]}.{pick[0]}" if pick else ids[i]
         refs[node] = ids[-1]
-        if isinstance(module, torch.nn.Embedding):
+        if isinstance(module, mapping.EMBEDDINGS):
             embedding_layer.setdefault(node.target, ids[0])
-    return Traced(layers, output, unknown, unplaceable)
+    return Traced(_sums(layers, output), output, unknown, unplaceable)
+
+
+def _sums(layers, output) -> list:
+    """``a + b + c`` is one add of three inputs, as the add kind is n-ary: an add whose first
+    input is an add of the same scope that nothing else reads takes that add's inputs."""
+    readers: dict = {}
+    for layer in layers:
+        for r in layer.inputs:
+            readers[r] = readers.get(r, 0) + 1
+    readers[output] = readers.get(output, 0) + 1
+    by_id = {layer.id: layer for layer in layers}
+    gone = set()
+    for layer in layers:
+        first = by_id.get(layer.inputs[0]) if layer.kind == "add" else None
+        if first is not None and first.kind == "add" and readers[first.id] == 1 \
+                and first.scopes == layer.scopes:
+            layer.inputs = first.inputs + layer.inputs[1:]
+            gone.add(first.id)
+    return [layer for layer in layers if layer.id not in gone]
 
 
 def _hashable(key) -> bool:

@@ -12,6 +12,7 @@ from costcalc.ops.base import Cost, LayerKind, ShapeError
 from costcalc.ops.registry import REGISTRY, get, known, register
 
 # importing the modules registers their kinds
-from costcalc.ops import activation, conv, linear, merge, norm, opaque, pool, reshape  # noqa: E402,F401
+from costcalc.ops import (activation, attention, conv, embedding, linear, merge, norm,  # noqa: E402,F401
+                         opaque, pool, reshape)
 
 __all__ = ["REGISTRY", "register", "get", "known", "Cost", "LayerKind", "ShapeError"]

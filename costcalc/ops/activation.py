@@ -1,5 +1,5 @@
 """Element-wise activations: relu, relu6, hardtanh, sigmoid, tanh, hardswish, hardsigmoid, silu,
-gelu, softmax."""
+gelu, scale (by a constant), softmax."""
 from __future__ import annotations
 
 from costcalc.ops.args import Axis, Choice, Real
@@ -74,6 +74,14 @@ class GELU(_Elementwise):
     name = "gelu"
     summary = "x * Phi(x), exact (erf) or its tanh approximation (torch.nn.GELU)"
     args = {"approximate": Choice(("none", "tanh"), default="none")}
+
+
+@register
+class Scale(_Elementwise):
+    name = "scale"
+    summary = ("multiplies by a constant (torch x * c): attention scores by 1/√Dh, when attention "
+               "is written as matmul, scale and softmax")
+    args = {"by": Real(doc="the constant")}
 
 
 @register

@@ -212,3 +212,41 @@ def _at(pos):
     if pos is None:
         return {}
     return {"line": pos[0], "column": pos[1]}
+
+
+class Dims(Arg):
+    """A shape without the batch: a list of sizes [196, 768] or a mapping naming each axis
+    {T: 196, D: 768}; returned as ((sizes...), layout or None)."""
+
+    what = "a list of positive sizes or a mapping of axis names to sizes, e.g. {T: 196, D: 768}"
+
+    def check(self, value):
+        if isinstance(value, dict) and value and len(value) <= 64:
+            if not all(isinstance(k, str) and k.isidentifier() for k in value):
+                raise ValueError(f"must be {self.what}, not {_show(value)}")
+            return (tuple(_int(v, minimum=1) for v in value.values()), tuple(value))
+        if isinstance(value, list) and value and len(value) <= 64:
+            return (tuple(_int(v, minimum=1) for v in value), None)
+        raise ValueError(f"must be {self.what}, not {_show(value)}")
+
+
+class AxisList(Arg):
+    """A list of axes (layout names or indices), e.g. a permutation [H, T, Dh]."""
+
+    what = "a list of axes: names of the input's layout or indices"
+
+    def check(self, value):
+        if not isinstance(value, list) or not value or len(value) > 64:
+            raise ValueError(f"must be {self.what}, not {_show(value)}")
+        return tuple(Axis().check(v) for v in value)
+
+
+class Name(Arg):
+    """The name of another layer, e.g. the embedding a linear's weight is tied to."""
+
+    what = "a layer name"
+
+    def check(self, value):
+        if not isinstance(value, str) or not value or len(value) > 1000:
+            raise ValueError(f"must be {self.what}, not {_show(value)}")
+        return value

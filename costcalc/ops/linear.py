@@ -1,7 +1,7 @@
 """linear: a fully connected layer on the last axis of any-rank input, as torch.nn.Linear."""
 from __future__ import annotations
 
-from costcalc.ops.args import Bool, PosInt
+from costcalc.ops.args import Bool, Name, PosInt
 from costcalc.ops.registry import register
 from costcalc.ops.base import Cost, LayerKind, ShapeError, numel
 
@@ -11,7 +11,9 @@ class Linear(LayerKind):
     name = "linear"
     summary = "fully connected layer on the last axis (torch.nn.Linear)"
     args = {"out": PosInt(doc="output features"), "bias": Bool(default=True),
-            "in": PosInt(default=None, doc="optional: the input features it expects (checked)")}
+            "in": PosInt(default=None, doc="optional: the input features it expects (checked)"),
+            "tie": Name(default=None, doc="optional: an embedding layer whose table is this "
+                        "layer's weight (GPT-2's lm_head is wte): its params are counted there, once")}
     macs_rule = "positions × in features × out features"
     elementops_rule = "one bias add per output element, if bias"
 
@@ -30,5 +32,6 @@ class Linear(LayerKind):
         rows = numel(inputs[0][:-1])  # positions the same weights apply to (1 for flat input)
         bias = a["out"] if a["bias"] else 0
         # rows * fin * out multiply-accumulates: one per weight per position
-        return Cost(weights=fin * a["out"], biases=bias, macs=rows * fin * a["out"],
+        weights = 0 if a["tie"] else fin * a["out"]  # a tied weight is the embedding's
+        return Cost(weights=weights, biases=bias, macs=rows * fin * a["out"],
                     elementops=rows * bias)

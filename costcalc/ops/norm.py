@@ -79,3 +79,20 @@ class LayerScale(LayerKind):
 
     def cost(self, a, inputs, out):
         return Cost(weights=inputs[0][inputs[0].axis(a["axis"])], elementops=numel(out))
+
+
+@register
+class RMSNorm(LayerKind):
+    name = "rmsnorm"
+    summary = "root-mean-square normalisation over one axis, with a learnable scale (torch.nn.RMSNorm)"
+    args = {"axis": Axis(default=-1, doc="the axis normalised: a layout name or an index; by "
+                         "default the last"), "eps": Real(default=1e-6, low=0.0)}
+    elementops_rule = ("4 per element (square, mean, multiply by the reciprocal root, scale); "
+                       "params: a weight of the axis's size")
+
+    def shape(self, a, inputs):
+        inputs[0].axis(a["axis"])
+        return inputs[0]
+
+    def cost(self, a, inputs, out):
+        return Cost(weights=inputs[0][inputs[0].axis(a["axis"])], elementops=4 * numel(out))

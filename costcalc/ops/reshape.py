@@ -2,9 +2,9 @@
 depth, identity, split, chunk, channel shuffle and channel zero-padding."""
 from __future__ import annotations
 
-from costcalc.ops.args import Axis, Choice, NonNegInt, PosInt, PosIntList, Real
+from costcalc.ops.args import Axis, AxisList, Choice, Dims, NonNegInt, PosInt, PosIntList, Real
 from costcalc.ops.registry import register
-from costcalc.ops.base import LayerKind, Outputs, ShapeError, numel, spatial
+from costcalc.ops.base import LayerKind, Outputs, Shape, ShapeError, numel, spatial
 
 
 @register
@@ -116,3 +116,33 @@ class PadChannels(LayerKind):
         c, h, w = spatial(inputs[0], self.name)
         s = a["stride"]
         return (a["before"] + c + a["after"], -(-h // s), -(-w // s))
+
+
+@register
+class Reshape(LayerKind):
+    name = "reshape"
+    summary = ("the same elements in a new shape, the batch kept (torch.reshape); e.g. split "
+               "heads: {T: 197, D: 768} to {T: 197, H: 12, Dh: 64}")
+    args = {"shape": Dims(doc="the new shape without the batch; a mapping names its axes")}
+
+    def shape(self, a, inputs):
+        dims, layout = a["shape"]
+        if numel(dims) != numel(inputs[0]):
+            raise ShapeError(f"reshape to {list(dims)} ({numel(dims):,} elements) needs as many "
+                             f"elements as its input {list(inputs[0])} ({numel(inputs[0]):,})")
+        return Shape(dims, layout)
+
+
+@register
+class Permute(LayerKind):
+    name = "permute"
+    summary = "reorders the axes, the batch kept first (torch.permute; a transpose is a permute)"
+    args = {"order": AxisList(doc="every axis of the input once, in the new order: [H, T, Dh]")}
+
+    def shape(self, a, inputs):
+        x = inputs[0]
+        order = [x.axis(k) for k in a["order"]]
+        if sorted(order) != list(range(len(x))):
+            raise ShapeError(f"permute order {list(a['order'])} must name every axis of the input "
+                             f"[{', '.join(x.layout)}] once")
+        return Shape(tuple(x[k] for k in order), tuple(x.layout[k] for k in order))

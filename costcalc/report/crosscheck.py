@@ -49,7 +49,9 @@ def summary_lines(c) -> list[str]:
     for s in c.skipped:
         where = ", ".join(s.layers[:3]) + (f", … ({len(s.layers)} layers)" if len(s.layers) > 3 else "")
         verdict = (f"free under {c.convention.name} (0 {unit} on those layers), as expected" if s.free
-                   else f"NOT free under {c.convention.name}: those layers have {unit}")
+                   else f"fvcore has no handle for it, so its figure lacks their "
+                        f"{exact(s.missed)} {unit}; costcalc and FlopCounterMode count them (not a "
+                        f"mismatch: the fvcore convention predicts 0 there)")
         lines.append(f"fvcore skipped {s.op} ×{s.count} in {'/'.join(s.kinds) or 'the model'} "
                      f"({where}): {verdict}")
     if c.silent:
