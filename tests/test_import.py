@@ -31,12 +31,21 @@ def analysed(text):
     return costcalc.analyze(parse_spec_text(text))
 
 
-def torch_figures(model, shape):
+def torch_figures(model, shape, dtype=torch.float32):
     """(sum of numel, FlopCounterMode's total) of a model on meta, at batch 1."""
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():
-        model(torch.zeros((1,) + shape, device="meta"))
+        model(torch.zeros((1,) + shape, dtype=dtype, device="meta"))
     return sum(p.numel() for p in model.parameters()), counter.get_total_flops()
+
+
+def imported(target, factory, shape, dtype=torch.float32):
+    """(spec, its analysis, the hand model's numel, its FlopCounterMode total) of a target."""
+    text_shape = ",".join(map(str, shape)) + ("" if dtype is torch.float32 else ":int64")
+    spec, text = import_model(target, text_shape)
+    with torch.device("meta"):
+        numel, flops = torch_figures(factory().eval(), shape, dtype)
+    return spec, analysed(text), numel, flops
 
 
 @pytest.mark.parametrize("spec", SHIPPED, ids=[str(p.relative_to(SPECS)) for p in SHIPPED])
@@ -56,10 +65,8 @@ def test_round_trip_of_every_shipped_spec(spec):
 # 21,797,672, _ops 3.664 GMACs). Its stem conv 64*112*112 * 3*49 = 118,013,952 MACs, and
 # FlopCounterMode counts 2 per multiply-accumulate.
 def test_resnet34_imports_to_its_numel_and_flopcounter():
-    spec, text = import_model(f"{MODELS}:ResNet34", "3,224,224")
-    with torch.device("meta"):
-        numel, flops = torch_figures(cnn.ResNet34().eval(), (3, 224, 224))
-    r = analysed(text)
+    spec, r, numel, flops = imported(f"{MODELS}:ResNet34", cnn.ResNet34, (3, 224, 224))
+    text = import_model(f"{MODELS}:ResNet34", "3,224,224")[1]
     assert r.totals["params"] == numel == 21_797_672
     assert r.totals["flops"] == flops == 7_327_522_816  # 2 * 3,663,761,408 MACs
     assert r.layer("conv1").macs == 118_013_952
@@ -78,10 +85,7 @@ def test_resnet34_imports_to_its_numel_and_flopcounter():
 
 # MobileNetV1 (Howard et al. 2017, Table 1 and §4: 569 million mult-adds, 4.2 million params)
 def test_mobilenet_v1_imports_to_its_numel_and_flopcounter():
-    spec, text = import_model(f"{MODELS}:MobileNetV1", "3,224,224")
-    with torch.device("meta"):
-        numel, flops = torch_figures(cnn.MobileNetV1().eval(), (3, 224, 224))
-    r = analysed(text)
+    spec, r, numel, flops = imported(f"{MODELS}:MobileNetV1", cnn.MobileNetV1, (3, 224, 224))
     assert r.totals["params"] == numel == 4_231_976
     assert r.totals["flops"] == flops == 1_137_480_704  # 2 * 568,740,352 MACs
     # x.mean((2, 3)) is a global average pool and a flatten
@@ -156,7 +160,9 @@ def test_bad_import_input_is_one_line_exit_2(args, message):
 
 
 def test_a_mapping_is_registered_once():
-    from costcalc.importing.mapping import MAPPINGS
+    from costcalc.importing.trace import mapping
+
+    MAPPINGS = mapping.MAPPINGS
 
     with pytest.raises(ValueError, match="registered twice"):
         MAPPINGS.add(torch.nn.Conv2d, object())
@@ -179,15 +185,9 @@ def test_an_untraceable_model_is_an_error():
 def test_gpt2_small_imports_to_its_numel_and_flopcounter():
     import gpt2
 
-    spec, text = import_model("tests/models/gpt2.py:GPT2", "1024:int64")
-    with torch.device("meta"):
-        model = gpt2.GPT2().eval()
-    counter = FlopCounterMode(display=False)
-    with counter, torch.no_grad():
-        model(torch.zeros(1, 1024, dtype=torch.int64, device="meta"))
-    r = analysed(text)
-    assert r.totals["params"] == sum(p.numel() for p in model.parameters()) == 124_439_808
-    assert r.totals["flops"] == counter.get_total_flops() == 291_648_307_200
+    spec, r, numel, flops = imported("tests/models/gpt2.py:GPT2", gpt2.GPT2, (1024,), torch.int64)
+    assert r.totals["params"] == numel == 124_439_808
+    assert r.totals["flops"] == flops == 291_648_307_200
     assert spec["input"] == {"T": 1024}
     assert spec["layers"][-1] == {"name": "lm_head", "linear": {"out": 50257, "bias": False, "tie": "wte"}}
     assert spec["layers"][1]["embedding"] == {"vocab": 1024, "dim": 768, "lookup": "positions"}
@@ -202,15 +202,13 @@ def test_gpt2_small_imports_to_its_numel_and_flopcounter():
 def test_bert_base_imports_to_its_numel_and_flopcounter():
     import transformers as hand
 
-    _, text = import_model("tests/models/transformers.py:BertWithPooler", "512:int64")
-    with torch.device("meta"):
-        model = hand.BertWithPooler().eval()
-    counter = FlopCounterMode(display=False)
-    with counter, torch.no_grad():
-        model(torch.zeros(1, 512, dtype=torch.int64, device="meta"))
-    r = analysed(text)
-    assert r.totals["params"] == sum(p.numel() for p in model.parameters()) == 109_482_240
-    assert r.totals["flops"] == counter.get_total_flops()
+    _, r, numel, flops = imported("tests/models/transformers.py:BertWithPooler", hand.BertWithPooler,
+                                  (512,), torch.int64)
+    assert r.totals["params"] == numel == 109_482_240
+    # 12 layers * 512 tokens * (4*768*768 + 2*768*3072) + pooler 768*768 on one token
+    # + attention 12 * 2*12*512*512*64 = 43,486,543,872 + 589,824 + 4,831,838,208
+    # = 48,318,971,904 MACs
+    assert r.totals["flops"] == flops == 2 * 48_318_971_904
     assert {l.kind for l in r.layers} >= {"embedding", "matmul", "scale", "softmax", "split", "reshape"}
 
 

@@ -19,7 +19,7 @@ import torch.fx
 from torch.fx.passes.shape_prop import ShapeProp
 
 from costcalc.errors import CostcalcError
-from costcalc.importing import mapping
+from costcalc.importing import layers, mapping, transformer  # noqa: F401 - they register
 from costcalc.importing.mapping import ALIAS, FROM_INPUT, Call, Unsupported
 from costcalc.importing.structure import UNCALLED
 
@@ -47,6 +47,9 @@ class Traced:
     unplaceable: int = 0  # unknown ops with several outputs: no opaque layer can stand for them
 
 
+LEAF_CLASSES = mapping.leaf_classes()
+
+
 class _Shapes(ShapeProp):
     """ShapeProp that remembers the node it runs (to name the one that fails)."""
 
@@ -62,7 +65,7 @@ class _Shapes(ShapeProp):
 
 class _Tracer(torch.fx.Tracer):
     def is_leaf_module(self, m, qualname):
-        return isinstance(m, mapping.LEAF_CLASSES) or super().is_leaf_module(m, qualname)
+        return isinstance(m, LEAF_CLASSES) or super().is_leaf_module(m, qualname)
 
 
 def _shape(meta):
@@ -138,7 +141,7 @@ def _layers(gm, modules, allow_unknown) -> Traced:
     layers, unknown, unplaceable = [], Counter(), 0
     tables: dict = {}  # id of an embedding's table -> the embedding's qualified name
     for q, m in modules.items():
-        if isinstance(m, mapping.EMBEDDINGS):
+        if isinstance(m, transformer.EMBEDDINGS):
             tables.setdefault(id(m.weight), q)  # the outer module first: a leaf holding a table
     embedding_layer: dict = {}  # qualified name of an embedding -> the id of its layer
     called: dict = {}  # qualified name of a module with parameters -> times called
@@ -175,7 +178,7 @@ def _layers(gm, modules, allow_unknown) -> Traced:
         tie = None
         if module is not None:
             weight = getattr(module, "weight", None)
-            if not isinstance(module, mapping.EMBEDDINGS) and id(weight) in tables:
+            if not isinstance(module, transformer.EMBEDDINGS) and id(weight) in tables:
                 tie = embedding_layer.get(tables[id(weight)])
             if any(True for _ in module.parameters(recurse=False)):
                 called[node.target] = called.get(node.target, 0) + 1
@@ -185,7 +188,7 @@ def _layers(gm, modules, allow_unknown) -> Traced:
                     raise Unsupported("called again: its weights are shared, and each layer of a "
                                       "spec counts its own")
                 if (module is not None and id(getattr(module, "weight", None)) in tables
-                        and not isinstance(module, mapping.EMBEDDINGS) and tie is None):
+                        and not isinstance(module, transformer.EMBEDDINGS) and tie is None):
                     raise Unsupported("its weight is an embedding's that is not used before it")
                 result = fn(Call(node, module, ins, out, tie))
             except Unsupported as exc:
@@ -214,7 +217,7 @@ def _layers(gm, modules, allow_unknown) -> Traced:
                                 hint if i == 0 else f"{hint}_{kind}", out if i == len(result) - 1 else ()))
             prev = f"{ids[i]}.{pick[0]}" if pick else ids[i]
         refs[node] = ids[-1]
-        if isinstance(module, mapping.EMBEDDINGS):
+        if isinstance(module, transformer.EMBEDDINGS):
             embedding_layer.setdefault(node.target, ids[0])
     return Traced(_sums(layers, output), output, unknown, unplaceable)
 
