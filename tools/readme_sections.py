@@ -173,6 +173,12 @@ def import_analyze() -> str:
     return "```console\n$ costcalc " + " ".join(cmd) + "\n" + costcalc(*cmd).rstrip() + "\n```"
 
 
+@section("import-gpt2")
+def import_gpt2() -> str:
+    cmd = ("analyze", "tests/models/gpt2.py:GPT2", "--input", "1024:int64", "--depth", "1")
+    return "```console\n$ costcalc " + " ".join(cmd) + "\n" + costcalc(*cmd).rstrip() + "\n```"
+
+
 def costcalc_stderr(*args) -> str:
     """stderr of a costcalc run that fails with exit 2 (bad input), for the README."""
     import subprocess
