@@ -224,3 +224,19 @@ def test_shared_weights_are_refused():
     with pytest.raises(CostcalcError, match=r"torch.nn.Conv2d \(1× at 'conv': called again: its "
                                             "weights are shared"):
         spec_of_model(Twice(), (4, 8, 8), name="t", source="Twice")
+
+
+# ViT-B/16 as the transformers tests write it by hand (tests/models/transformers.py):
+# nn.MultiheadAttention, a class token and position embedding read as parameters in forward;
+# torchvision's ViT_B_16_Weights.IMAGENET1K_V1: 86,567,656 params. MACs: conv_proj
+# 196*768*768 = 115,605,504; 12 layers * 197 tokens * (4*768*768 + 2*768*3072) =
+# 16,732,127,232; attention 12 * 2*12*197*197*64 = 715,327,488; head 768*1000 = 768,000
+# → 17,563,828,224
+def test_vit_b16_imports_to_its_numel_and_flopcounter():
+    import transformers as hand
+
+    spec, r, numel, flops = imported("tests/models/transformers.py:ViTB16", hand.ViTB16, (3, 224, 224))
+    assert r.totals["params"] == numel == 86_567_656
+    assert r.totals["flops"] == flops
+    assert r.totals["macs"] == 17_563_828_224
+    assert [e["name"] for e in spec["layers"][3:6]] == ["class_token", "cat", "pos_embedding"]

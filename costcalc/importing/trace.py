@@ -9,6 +9,7 @@ from one pass on meta tensors (``ShapeProp``), so a 70B model traces without wei
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import operator
 from collections import Counter
@@ -143,6 +144,7 @@ def _layers(gm, modules, allow_unknown) -> Traced:
     for q, m in modules.items():
         if isinstance(m, transformer.EMBEDDINGS):
             tables.setdefault(id(m.weight), q)  # the outer module first: a leaf holding a table
+    multi_ids: set = set()  # layers with several outputs
     embedding_layer: dict = {}  # qualified name of an embedding -> the id of its layer
     called: dict = {}  # qualified name of a module with parameters -> times called
     output = INPUT
@@ -165,9 +167,14 @@ def _layers(gm, modules, allow_unknown) -> Traced:
         inputs = [n for n in _tensor_refs((node.args, node.kwargs), []) if n in refs]
         if node.op == "call_function" and node.target is operator.getitem and inputs:
             src, index = refs[inputs[0]], node.args[1]
-            if isinstance(node.args[1], int) and src != INPUT and not hasattr(inputs[0].meta.get("tensor_meta"), "shape"):
-                refs[node] = f"{src}.{index % len(inputs[0].meta['tensor_meta'])}"
-                continue
+            if isinstance(index, int) and src != INPUT and not hasattr(inputs[0].meta.get("tensor_meta"), "shape"):
+                n = len(inputs[0].meta["tensor_meta"])
+                if src in multi_ids:
+                    refs[node] = f"{src}.{index % n}"
+                    continue
+                if index % n == 0:  # a module mapped to one output (attention's (out, None))
+                    refs[node] = src
+                    continue
         key = mapping.key_of(node, module)
         ins = [_shape(n.meta["tensor_meta"]) for n in inputs]
         multi = not hasattr(meta, "shape")  # TensorMetadata is itself a named tuple
@@ -190,7 +197,9 @@ def _layers(gm, modules, allow_unknown) -> Traced:
                 if (module is not None and id(getattr(module, "weight", None)) in tables
                         and not isinstance(module, transformer.EMBEDDINGS) and tie is None):
                     raise Unsupported("its weight is an embedding's that is not used before it")
-                result = fn(Call(node, module, ins, out, tie))
+                held = functools.reduce(getattr, node.target.split("."), modules[""]) \
+                    if node.op == "get_attr" else module  # the parameter itself
+                result = fn(Call(node, held, ins, out, tie))
             except Unsupported as exc:
                 why = str(exc)
         if result == FROM_INPUT:
@@ -212,10 +221,19 @@ def _layers(gm, modules, allow_unknown) -> Traced:
         ids = [node.name] + [f"{node.name}_{i}" for i in range(1, len(result))]
         reads = [refs[n] for n in inputs] or [INPUT]
         prev = None
-        for i, (kind, args, *pick) in enumerate(result):  # pick: the output the next one reads
-            layers.append(Layer(ids[i], kind, args, reads if i == 0 else [prev], stack,
-                                hint if i == 0 else f"{hint}_{kind}", out if i == len(result) - 1 else ()))
-            prev = f"{ids[i]}.{pick[0]}" if pick else ids[i]
+        for i, (kind, args, *more) in enumerate(result):
+            # more: {"pick": k} (the output of a split the next one reads), {"reads": [...]}
+            # (other layers of this chain by index, "j.k" for output k of layer j, "inN" for
+            # the node's N-th tensor input) and {"name": ...} (its name after the node's)
+            o = more[0] if more else {}
+            mine = [_chain_ref(r, ids, reads) for r in o["reads"]] if "reads" in o else (
+                reads if i == 0 else [prev])
+            name = f"{hint}_{o['name']}" if "name" in o else (hint if i == 0 else f"{hint}_{kind}")
+            layers.append(Layer(ids[i], kind, args, mine, stack, name,
+                                out if i == len(result) - 1 else ()))
+            prev = f"{ids[i]}.{o['pick']}" if "pick" in o else ids[i]
+            if kind in MULTI_OUTPUT:
+                multi_ids.add(ids[i])
         refs[node] = ids[-1]
         if isinstance(module, transformer.EMBEDDINGS):
             embedding_layer.setdefault(node.target, ids[0])
@@ -241,6 +259,19 @@ def _sums(layers, output) -> list:
     return [layer for layer in layers if layer.id not in gone]
 
 
+#: kinds with several outputs, read as ID.0, ID.1 ...
+MULTI_OUTPUT = {"split", "chunk"}
+
+
+def _chain_ref(r, ids, reads) -> str:
+    if isinstance(r, int):
+        return ids[r]
+    if r.startswith("in"):
+        return reads[int(r[2:])]
+    j, _, k = r.partition(".")
+    return f"{ids[int(j)]}.{k}"
+
+
 def _hashable(key) -> bool:
     try:
         hash(key)
@@ -258,4 +289,6 @@ def _hint(node, scope_path, kind) -> str:
         return target.replace(".", "_")
     if node.op == "call_method":
         return str(node.target)
+    if node.op == "get_attr":
+        return str(node.target).rpartition(".")[2]
     return getattr(node.target, "__name__", kind).strip("_") or kind

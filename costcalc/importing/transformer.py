@@ -115,7 +115,7 @@ def _select(c):
         raise Unsupported("only x[:, k] (one index of the first axis after the batch) has a kind")
     n, k = x[0], index[1] % x[0]
     sizes = [s for s in (k, 1, n - k - 1) if s]
-    return [(need_kind("split"), {"sizes": sizes, "axis": 0}, 1 if k else 0),
+    return [(need_kind("split"), {"sizes": sizes, "axis": 0}, {"pick": 1 if k else 0}),
             (need_kind("reshape"), {"shape": list(c.out)})]
 
 
@@ -125,3 +125,46 @@ def _cc_reshape(c):
 
 
 #: module classes the tracer keeps whole (their forward is not traced through)
+
+
+@maps("get_attr")
+def _parameter(c):
+    """A parameter read in forward with a leading 1 for the batch (ViT's class token, its
+    position embedding): the parameter kind, which reads the input for the batch only."""
+    if not isinstance(c.module, torch.nn.Parameter) or c.module.shape[:1] != (1,):
+        raise Unsupported("only a parameter of shape [1, ...] (broadcast over the batch) has a kind")
+    return [(need_kind("parameter"), {"shape": list(c.out)})]
+
+
+@maps("Tensor.expand")
+def _expand(c):
+    if tuple(c.out) != tuple(c.ins[0]):
+        raise Unsupported("only an expand over the batch has a kind")
+    return ALIAS
+
+
+@maps(nn.MultiheadAttention)
+def _multihead(c):
+    """Self-attention (q, k and v one tensor, batch first, no mask, need_weights=False): the
+    in-projection, split and heads, SDPA, merged heads and the out-projection."""
+    m, node = c.module, c.node
+    args = list(node.args[1:4])
+    given = {k: v for k, v in node.kwargs.items() if v is not None}
+    if not (m.batch_first and m._qkv_same_embed_dim and len(set(map(id, args))) == 1
+            and given.get("need_weights", True) is False and len(c.ins) == 3
+            and not any(k in given for k in ("key_padding_mask", "attn_mask"))):
+        raise Unsupported("only batch-first self-attention without masks and with "
+                          "need_weights=False has kinds")
+    t, d, h = c.ins[0][0], m.embed_dim, m.num_heads
+    heads = []
+    for part in range(3):
+        heads += [(need_kind("reshape"), {"shape": [t, h, d // h]}, {"reads": [f"1.{part}"],
+                                                                      "name": "qkv"[part]}),
+                  (need_kind("permute"), {"order": [1, 0, 2]}, {"name": f"{'qkv'[part]}_heads"})]
+    return ([("linear", {"out": 3 * d, "bias": m.in_proj_bias is not None},
+              {"reads": ["in0"], "name": "in_proj"}),
+             ("split", {"sizes": [d, d, d], "axis": 1}, {"name": "qkv"})] + heads
+            + [(need_kind("attention"), {}, {"reads": [3, 5, 7], "name": "sdpa"}),
+               ("permute", {"order": [1, 0, 2]}, {"name": "merge"}),
+               ("reshape", {"shape": [t, d]}, {"name": "merged"}),
+               ("linear", {"out": d, "bias": m.out_proj.bias is not None}, {"name": "out_proj"})])
