@@ -240,3 +240,14 @@ def test_vit_b16_imports_to_its_numel_and_flopcounter():
     assert r.totals["flops"] == flops
     assert r.totals["macs"] == 17_563_828_224
     assert [e["name"] for e in spec["layers"][3:6]] == ["class_token", "cat", "pos_embedding"]
+
+
+def test_a_package_module_target():
+    # torch.nn.Hardswish's forward is F.hardswish: one layer, 8 element ops on 8 features
+    r = run_cli("analyze", "torch.nn:Hardswish", "--input", "8", "-f", "json")
+    assert r.returncode == 0, r.stderr
+    import json
+    layers = json.loads(r.stdout)["layers"]
+    assert [(l["kind"], l["elementops"]) for l in layers] == [("hardswish", 8)]
+    r = run_cli("import", "nosuch.mod:Net", "--input", "8")
+    assert r.returncode == 2 and "cannot import module 'nosuch.mod'" in r.stderr
