@@ -185,6 +185,53 @@ def check_markdown() -> str:
     return "````markdown\n" + check_demo()["markdown"][0].rstrip() + "\n````"
 
 
+# -- Import a PyTorch model -------------------------------------------------------------------
+
+IMPORT_TARGET = ("tests/models/cnn.py:ResNet34", "--input", "3,224,224")
+
+
+@section("import")
+def import_spec() -> str:
+    cmd = ("import",) + IMPORT_TARGET
+    return "```console\n$ costcalc " + " ".join(cmd) + "\n" + costcalc(*cmd).rstrip() + "\n```"
+
+
+@section("import-analyze")
+def import_analyze() -> str:
+    cmd = ("analyze",) + IMPORT_TARGET + ("--depth", "1")
+    return "```console\n$ costcalc " + " ".join(cmd) + "\n" + costcalc(*cmd).rstrip() + "\n```"
+
+
+@section("import-gpt2")
+def import_gpt2() -> str:
+    cmd = ("analyze", "tests/models/gpt2.py:GPT2", "--input", "1024:int64", "--depth", "1")
+    return "```console\n$ costcalc " + " ".join(cmd) + "\n" + costcalc(*cmd).rstrip() + "\n```"
+
+
+def costcalc_stderr(*args) -> str:
+    """stderr of a costcalc run that fails with exit 2 (bad input), for the README."""
+    import subprocess
+
+    r = subprocess.run([sys.executable, "-m", "costcalc", *args], cwd=ROOT, capture_output=True,
+                       text=True, env=dict(os.environ, COLUMNS="160"))
+    if r.returncode != 2:
+        raise SystemExit(f"costcalc {' '.join(args)} was expected to fail with exit 2, got {r.returncode}")
+    return r.stderr
+
+
+@section("import-unknown")
+def import_unknown() -> str:
+    cmd = ("import", "tests/models/odd.py:Wavy", "--input", "3,8,8")
+    allow = ("analyze", "tests/models/odd.py:Wavy", "--input", "3,8,8", "--allow-unknown", "-f", "csv")
+    import subprocess
+
+    r = subprocess.run([sys.executable, "-m", "costcalc", *allow], cwd=ROOT, capture_output=True,
+                       text=True, env=dict(os.environ, COLUMNS="160"))
+    return ("```console\n$ costcalc " + " ".join(cmd) + "\n" + costcalc_stderr(*cmd).rstrip()
+            + "\n$ echo $?\n2\n$ costcalc " + " ".join(allow) + " 2>&1 >/dev/null\n"
+            + r.stderr.rstrip() + "\n```")
+
+
 @section("zoo")
 def zoo_table() -> str:
     import json

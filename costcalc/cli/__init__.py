@@ -161,9 +161,19 @@ def _fraction(option: str, text: str, most=None):
     return value
 
 
+InputOpt = typer.Option(None, "--input", "-i", metavar="SHAPE[:DTYPE]",
+                        help="a model's input without the batch, e.g. 3,224,224 or 1024:int64 "
+                             "(for a TARGET: file.py:FACTORY or package.module:FACTORY)")
+AllowUnknownOpt = typer.Option(False, "--allow-unknown",
+                               help="record torch ops with no kind as zero-cost 'opaque' layers "
+                                    "(named in a warning) instead of failing")
+
+
 @app.command()
 def analyze(
-    specs: List[Path] = typer.Argument(..., help="spec files (YAML)", show_default=False, metavar="SPEC"),
+    specs: List[Path] = typer.Argument(..., help="spec files (YAML), or model targets file.py:FACTORY / "
+                                                 "package.module:FACTORY with --input",
+                                       show_default=False, metavar="SPEC"),
     format: Format = typer.Option(Format.table, "--format", "-f", help="output format"),
     depth: Optional[int] = typer.Option(None, "--depth", "-d", min=1,
                                         help="table and markdown: collapse blocks nested deeper than N path "
@@ -191,9 +201,13 @@ def analyze(
     mfu: str = typer.Option("1", "--mfu", metavar="X", help="with --throughput: model-FLOPs "
                             "utilisation, a fraction of the throughput (0 < X <= 1)"),
     devices: int = typer.Option(1, "--devices", min=1, help="with --throughput: devices"),
+    input_: Optional[str] = InputOpt,
+    allow_unknown: bool = AllowUnknownOpt,
 ):
     """Per-layer params, MACs, element ops and activations, with block subtotals and totals,
-    then the spec's published claims with their verdicts; with --train, one training step."""
+    then the spec's published claims with their verdicts; with --train, one training step.
+    A model target (file.py:FACTORY) is traced as `costcalc import` does, and analysed without
+    writing a file."""
     if chart and (format is not Format.table or train):
         raise CostcalcError(f"--chart draws in the terminal; it does not combine with "
                             f"{'--train' if train else '--format ' + format.value}")
@@ -207,10 +221,53 @@ def analyze(
                     checkpoint=tuple(checkpoint or ()), frozen=tuple(freeze or ()), run=whole)
         if format is Format.csv:
             raise CostcalcError("--train prints table, json or markdown")
-    results = [call("analyze", str(s), set=params, convention=convention.value, batch=batch,
-                    dtype=dtype, **opts) for s in _spec_args(specs)]
+    results = [_analyze_one(str(s), input_, allow_unknown, set=params, convention=convention.value,
+                            batch=batch, dtype=dtype, **opts) for s in _spec_args(specs)]
+    if input_ is not None and not any(_is_target(str(s)) for s in specs):
+        raise CostcalcError("--input is for a model target (file.py:FACTORY or package.module:FACTORY), "
+                            "not a spec file")
     gc.freeze()  # they live until exit: the cyclic collector need not re-scan them while reporting
     run("train" if train else "analyze", format.value, results, depth=depth, chart=chart)
+
+
+def _is_target(text: str) -> bool:
+    from costcalc.importing.target import is_target
+
+    return is_target(text) and not os.path.exists(text)
+
+
+def _analyze_one(source: str, input_, allow_unknown, **options):
+    """A spec file's analysis, or a model target's, traced (imports torch) without writing a file."""
+    if not _is_target(source):
+        return call("analyze", source, **options)
+    if input_ is None:
+        raise CostcalcError(f"{source}: a model target needs --input SHAPE, e.g. --input 3,224,224")
+    if options.pop("set"):
+        raise CostcalcError(f"{source}: --set overrides a spec's params; a model target has none")
+    from costcalc.importing import analyze_target
+
+    return analyze_target(source, input_, allow_unknown=allow_unknown, **options)
+
+
+@app.command(name="import")
+def import_cmd(
+    target: str = typer.Argument(..., metavar="TARGET", help="path/to/file.py:FACTORY or "
+                                 "package.module:FACTORY: a class or function returning an nn.Module"),
+    input_: str = typer.Option(..., "--input", "-i", metavar="SHAPE[:DTYPE]",
+                               help="the input without the batch, e.g. 3,224,224 or 1024:int64"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="OUT.yaml",
+                                          help="the spec file to write (atomically); default: stdout"),
+    allow_unknown: bool = AllowUnknownOpt,
+):
+    """Trace a PyTorch model (torch.fx, on the meta device: no weights are allocated) into a
+    spec: names from the module hierarchy, repeated submodules as parameterised blocks. An op
+    with no kind is an error listing each with its module path and count (exit 2)."""
+    from costcalc.importing import import_model, write_import
+
+    if output is None:
+        sys.stdout.write(import_model(target, input_, allow_unknown=allow_unknown)[1])
+        return
+    print(write_import(target, input_, output, allow_unknown=allow_unknown))
 
 
 @app.command()

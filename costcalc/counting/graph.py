@@ -43,7 +43,19 @@ class Graph:
                                     layer=node.path) from None
         self._check_ties()
         self._check_reachable()
+        self._name_placeholders()
         return self
+
+    def _name_placeholders(self):
+        """A warning for every placeholder layer (opaque): its zero is never silent."""
+        for node in self.nodes:
+            op = node.kind.placeholder_for(node.args)
+            if op:
+                where = f"{self.spec.file}: " if self.spec.file else ""
+                self.warnings.append(SpecWarning(
+                    f"{where}layer '{node.path}' is a placeholder for {op}, which has no kind: "
+                    "counted as 0", group="placeholder layers for ops with no kind, counted as 0",
+                    item=f"'{node.path}' ({op})", file=self.spec.file))
 
     def _check_ties(self):
         """A linear's ``tie`` names an earlier embedding (in its scope, or by full path) whose

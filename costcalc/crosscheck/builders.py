@@ -174,6 +174,12 @@ def _pad_channels(a, inputs):
     return PadChannels(a["before"], a["after"], a["stride"])
 
 
+@builder("opaque")
+def _opaque(a, inputs):
+    from costcalc.crosscheck.modules import Opaque
+
+    return Opaque(a["shape"])
+
 def _modules():
     from costcalc.crosscheck import modules
 

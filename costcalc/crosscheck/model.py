@@ -59,13 +59,22 @@ class SpecModel(nn.Module):
     def forward(self, x, return_all: bool = False):
         values = {INPUT: x}
         for path, module, inputs in self._steps:
-            out = values[path] = module(*[values[p] for p in inputs])
+            out = values[path] = module(*[_value(values, p) for p in inputs])
             if isinstance(out, tuple):  # several outputs: read as path.0, path.1 ...
                 values.update((f"{path}.{i}", o) for i, o in enumerate(out))
         if return_all:
             return values
         outs = tuple(values[o] for o in self.outputs)
         return outs[0] if len(outs) == 1 else outs
+
+
+def _value(values: dict, path: str):
+    """The value of a path; ``split.1`` is item 1 of the split's output (under torch.fx's trace
+    the output is one proxy, not a tuple: ``costcalc import`` traces this model)."""
+    if path in values:
+        return values[path]
+    node, _, index = path.rpartition(".")
+    return values[node][int(index)]
 
 
 def build_model(graph, device: str = "cpu") -> SpecModel:

@@ -218,3 +218,14 @@ class Rope(nn.Module):
         half = x.shape[-1] // 2
         rotated = torch.cat((-x[..., half:], x[..., :half]), dim=-1)
         return x * self.cos + rotated * self.sin
+
+
+class Opaque(nn.Module):
+    """The opaque placeholder: zeros of the recorded shape (no arithmetic), from its first input."""
+
+    def __init__(self, shape):
+        super().__init__()
+        self.shape = tuple(shape)
+
+    def forward(self, x, *rest):
+        return x.new_zeros((x.shape[0],) + self.shape)

@@ -13,6 +13,6 @@ from costcalc.ops.registry import REGISTRY, get, known, register
 
 # importing the modules registers their kinds
 from costcalc.ops import (activation, attention, conv, embedding, linear, merge, norm,  # noqa: E402,F401
-                         pool, reshape)
+                         opaque, pool, reshape)
 
 __all__ = ["REGISTRY", "register", "get", "known", "Cost", "LayerKind", "ShapeError"]

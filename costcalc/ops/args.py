@@ -150,6 +150,17 @@ class PosIntList(Arg):
         return tuple(_int(v, minimum=1) for v in value)
 
 
+class Text(Arg):
+    """One line of text, e.g. the name of a torch op."""
+
+    what = "one line of text"
+
+    def check(self, value):
+        if not isinstance(value, str) or not value.strip() or len(value.splitlines()) != 1 or len(value) > 200:
+            raise ValueError(f"must be {self.what} (at most 200 characters), not {_show(value)}")
+        return value
+
+
 class Choice(Arg):
     def __init__(self, choices, default=REQUIRED, doc=""):
         super().__init__(default, doc)

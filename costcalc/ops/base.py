@@ -158,3 +158,8 @@ class LayerKind:
 
     def cost(self, a: dict, inputs: list, out: tuple) -> Cost:
         return Cost()
+
+    def placeholder_for(self, a: dict) -> str | None:
+        """The op a placeholder layer stands for (counted as 0, so every analysis names it in
+        a warning), or None for a real kind."""
+        return None
