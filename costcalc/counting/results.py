@@ -58,11 +58,6 @@ def _zero() -> dict:
     return dict.fromkeys(METRICS, 0)
 
 
-def _add(totals: dict, layer: LayerResult):
-    for m, v in layer.values.items():
-        totals[m] += v
-
-
 @dataclass
 class ModelResult:
     name: str
@@ -93,9 +88,15 @@ class ModelResult:
         if self._scopes is None:
             instances = self.graph.instances
             out = {path: _zero() for path in instances}
+            by_scope: dict = {}
             for layer in self.layers:
                 if layer.scope:
-                    _add(out[layer.scope], layer)
+                    by_scope.setdefault(layer.scope, []).append(layer)
+            for scope, members in by_scope.items():
+                mine = out[scope]
+                for values, count in _tally(members).values():
+                    for m, v in values.items():
+                        mine[m] += v * count
             for path in reversed(instances):
                 parent = instances[path].parent
                 if parent:
@@ -146,16 +147,35 @@ def analyze(source, *, convention: str = conventions.DEFAULT, batch: int | None 
 
         raise CostcalcError(f"unknown dtype '{dt}'; dtypes: {', '.join(DTYPE_BYTES)}")
     nbytes = DTYPE_BYTES[dt]
-    layers, totals = [], _zero()
+    costs, shapes, dead = graph.costs, graph.shapes, graph.dead
+    known: dict = {}  # (Node.key, dead) -> the values dict its layers share (read-only)
+    layers = []
     for node in graph.nodes:
-        c = graph.costs[node.path]
-        out = graph.shapes[node.path]
-        figure = conv.layer_figure(node.kind.name, node.args, graph.in_shapes(node), out, c,
-                                   node.path in graph.dead)
-        values = metrics.layer_values(metrics.LayerFacts(c, out, n, nbytes, figure))
-        layer = LayerResult(node.path, node.kind.name, out, list(node.inputs), node.scope, values,
-                            node.label)
-        layers.append(layer)
-        _add(totals, layer)
+        path = node.path
+        key = (node.key, path in dead) if node.key is not None else None
+        values = known.get(key) if key is not None else None
+        if values is None:
+            c, out = costs[path], shapes[path]
+            figure = conv.layer_figure(node.kind.name, node.args, graph.in_shapes(node), out, c,
+                                       path in dead)
+            values = metrics.layer_values(metrics.LayerFacts(c, out, n, nbytes, figure))
+            if key is not None:
+                known[key] = values
+        layers.append(LayerResult(path, node.kind.name, shapes[path], list(node.inputs), node.scope,
+                                  values, node.label))
+    totals = _zero()
+    for values, count in _tally(layers).values():
+        for m, v in values.items():
+            totals[m] += v * count
     return ModelResult(spec.name, spec.file, spec.input, n, dt, conv, layers, totals, graph,
                        list(graph.warnings))
+
+
+def _tally(layers) -> dict:
+    """id of a values dict -> (the dict, how many of ``layers`` share it)."""
+    out: dict = {}
+    for layer in layers:
+        values = layer.values
+        seen = out.get(id(values))
+        out[id(values)] = (values, seen[1] + 1 if seen else 1)
+    return out
