@@ -4,7 +4,9 @@ Reports format these; nothing here knows about rich, json or the terminal.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from costcalc.counting import conventions, metrics
 from costcalc.gcpause import without_gc
@@ -88,13 +90,9 @@ class ModelResult:
         if self._scopes is None:
             instances = self.graph.instances
             out = {path: _zero() for path in instances}
-            by_scope: dict = {}
-            for layer in self.layers:
-                if layer.scope:
-                    by_scope.setdefault(layer.scope, []).append(layer)
-            for scope, members in by_scope.items():
-                mine = out[scope]
-                for values, count in _tally(members).values():
+            for scope, values, count in _tally(self.layers):
+                if scope:
+                    mine = out[scope]
                     for m, v in values.items():
                         mine[m] += v * count
             for path in reversed(instances):
@@ -111,8 +109,9 @@ class ModelResult:
             self._by_name = {layer.name: layer for layer in self.layers}
         return self._by_name.get(path)
 
-    def to_dict(self) -> dict:
-        """The JSON contract of `costcalc analyze --format json`."""
+    def to_dict(self, layer_records=None) -> dict:
+        """The JSON contract of `costcalc analyze --format json`. ``layer_records(layers)``, when
+        given, makes its "layers" (a JSON writer's own form of each layer's to_dict())."""
         scopes = self.scope_totals()
         return {
             "name": self.name,
@@ -123,7 +122,8 @@ class ModelResult:
             "convention": self.convention.name,
             "ops_unit": self.convention.unit,
             "totals": dict(self.totals),
-            "layers": [l.to_dict() for l in self.layers],
+            "layers": (layer_records(self.layers) if layer_records
+                       else [l.to_dict() for l in self.layers]),
             "blocks": {path: {"block": inst.block, **scopes[path]}
                        for path, inst in self.graph.instances.items()},
             "warnings": list(self.warnings),
@@ -164,18 +164,20 @@ def analyze(source, *, convention: str = conventions.DEFAULT, batch: int | None 
         layers.append(LayerResult(path, node.kind.name, shapes[path], list(node.inputs), node.scope,
                                   values, node.label))
     totals = _zero()
-    for values, count in _tally(layers).values():
+    for _, values, count in _tally(layers):
         for m, v in values.items():
             totals[m] += v * count
     return ModelResult(spec.name, spec.file, spec.input, n, dt, conv, layers, totals, graph,
                        list(graph.warnings))
 
 
-def _tally(layers) -> dict:
-    """id of a values dict -> (the dict, how many of ``layers`` share it)."""
-    out: dict = {}
-    for layer in layers:
-        values = layer.values
-        seen = out.get(id(values))
-        out[id(values)] = (values, seen[1] + 1 if seen else 1)
-    return out
+_VALUES, _SCOPE = attrgetter("values"), attrgetter("scope")
+
+
+def _tally(layers) -> list:
+    """(scope, values dict, how many of ``layers`` in that scope share that dict): equal layers
+    share one dict (analyze), so a total adds each distinct one times its count."""
+    values = list(map(_VALUES, layers))
+    by_id = dict(zip(map(id, values), values))
+    counts = Counter(zip(map(_SCOPE, layers), map(id, values)))
+    return [(scope, by_id[i], n) for (scope, i), n in counts.items()]

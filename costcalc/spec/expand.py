@@ -143,9 +143,11 @@ class Expansion:
                 out = self._one(entry, kind, kind_value, block, f"{path}/0", path, inputs, pos, env,
                                 stack, None)
                 args = self.nodes[-1].args if block is None else None  # checked once, shared
-                for r in range(1, repeat):
+                for r in range(1, min(repeat, 2) if block is None else repeat):
                     out = self._one(entry, kind, kind_value, block, f"{path}/{r}", path, [out], pos,
                                     env, stack, None, args)
+                if block is None and repeat > 2:
+                    out = self._repeat_layer(kind, args, path, out, 2, repeat, pos)
             names[name] = out
             order[name] = i
             prev = out
@@ -174,6 +176,30 @@ class Expansion:
         self._infer(node)
         self.nodes.append(node)
         return path
+
+    def _repeat_layer(self, kind, args, scope, out, start, stop, pos) -> str:
+        """Repetitions ``start`` to ``stop - 1`` of a layer whose repetitions 0 and 1 passed every
+        check (each later one reads one input, as 1 does, with the same args); returns the last
+        path. A repetition whose input shape came before gets its output shape without a call."""
+        nodes, shapes, shape_of = self.nodes, self.shapes, self.shape_of
+        room = MAX_LAYERS - len(nodes)
+        if stop - start > room:  # the same error, at the same layer, as _one gives
+            self._repeat_layer(kind, args, scope, out, start, start + room, pos)
+            raise self.err(f"the spec expands to more than {MAX_LAYERS:,} layers", pos,
+                           f"{scope}/{start + room}")
+        for r in range(start, stop):
+            path = f"{scope}/{r}"
+            node = Node(path, kind, args, [out], pos, scope)
+            key = (kind, id(args), id(shapes[out]))
+            known = shape_of.get(key)
+            if known is not None and not isinstance(known[0], Outputs):
+                node.key = key
+                shapes[path] = known[0]
+            else:
+                self._infer(node)
+            nodes.append(node)
+            out = path
+        return out
 
     def _args(self, entry, kind, kind_value, pos, path) -> dict:
         """The layer's checked arguments: one object for all equal ones."""
