@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from costcalc.units import exact, human
-from costcalc.report.plaintable import print_table
+from costcalc.report.plaintable import add_rows, print_table
 from costcalc.report.rows import layer_rows
 from costcalc.report.text import path_diff, shape_text, summary_lines
 
@@ -37,11 +37,19 @@ def analyze_table(result, depth=None) -> Table:
     table.add_column(unit, justify="right", footer=human(t["ops"]))
     table.add_column("element ops", justify="right", footer=human(t["elementops"]))
     table.add_column("activations", justify="right", footer=human(t["activations"]))
-    for row in layer_rows(result, depth):
-        name = f"Σ {row.name}" if row.subtotal else row.name
-        table.add_row(name, row.kind, shape_text(row.output), human(row.params), human(row.ops),
-                      human(row.elementops), human(row.activations),
-                      style="bold" if row.subtotal else None)
+    rows = layer_rows(result, depth)
+    cells: dict = {}  # a row's cells after its name: equal for equal layers (repeat:, blocks)
+
+    def figures(row):
+        key = (row.kind, row.output, row.params, row.ops, row.elementops, row.activations)
+        known = cells.get(key)
+        if known is None:
+            known = cells[key] = (row.kind, shape_text(row.output), human(row.params), human(row.ops),
+                                  human(row.elementops), human(row.activations))
+        return known
+
+    add_rows(table, [(f"Σ {row.name}" if row.subtotal else row.name, *figures(row)) for row in rows],
+             ["bold" if row.subtotal else None for row in rows])
     return table
 
 
