@@ -152,7 +152,9 @@ def analyze(source, *, convention: str = conventions.DEFAULT, batch: int | None 
     layers = []
     for node in graph.nodes:
         path = node.path
-        key = (node.key, path in dead) if node.key is not None else None
+        key = node.key
+        if dead and key is not None and path in dead:
+            key = (key, "dead")  # its convention figure may differ from a live twin's
         values = known.get(key) if key is not None else None
         if values is None:
             c, out = costs[path], shapes[path]

@@ -46,24 +46,19 @@ def plain_lines(table, console) -> list[str] | None:
         return None
     columns = table.columns
     show_header, show_footer = table.show_header, table.show_footer
-    grid = [list(c.cells) for c in columns]
-    lengths = {}  # text -> its width in cells
+    grid = [list(c._cells) for c in columns]  # what Column.cells yields, a generator
     widths = []
+    longest = []  # each column's widest cell, header and footer aside
     for col, cells in zip(columns, grid):
         extra = ([col.header] if show_header else []) + ([col.footer] if show_footer else [])
-        if not set(map(type, cells + extra)) <= {str}:  # a rich renderable (Text, a table ...)
+        if not set(map(type, cells)).union(map(type, extra)) <= {str}:  # a rich renderable
+            return None  # (Text, a table ...): rich renders it
+        texts = set(cells)  # each distinct text once: repeated layers repeat their cells
+        if not _all_plain(texts.union(extra)):
             return None
-        texts = set(cells + extra)  # each distinct text once: repeated layers repeat their cells
-        widest = 0
-        for text in texts:
-            n = lengths.get(text)
-            if n is None:
-                n = lengths[text] = _width(text)
-                if n < 0:
-                    return None
-            if n > widest:
-                widest = n
-        widths.append(widest + 2)
+        # a plain text is as many cells wide as it has characters
+        longest.append(max(map(len, texts), default=0))
+        widths.append(max([longest[-1], *map(len, extra)]) + 2)
     table_width = sum(widths) + len(columns) + 1
     if table_width > console.width:
         if len(table.rows) > MAX_WRAPPED_ROWS:
@@ -85,7 +80,7 @@ def plain_lines(table, console) -> list[str] | None:
     def line(cells, left, vertical, right):
         out = []
         for text, room, is_left in zip(cells, rooms, lefts):
-            pad = room - lengths[text]
+            pad = room - len(text)
             if pad < 0:
                 return _wrapped(console, cells, widths, columns, left, vertical, right)
             out.append(" " + text + " " * pad + " " if is_left else " " + " " * pad + text + " ")
@@ -99,19 +94,24 @@ def plain_lines(table, console) -> list[str] | None:
         lines.append(line([c.header for c in columns], box.head_left, box.head_vertical, box.head_right))
         lines.append(box.get_row(widths, "head", edge=True))
     n = len(table.rows)
-    padded = _padded_columns(grid, rooms, lefts, lengths)
-    if padded is None:  # a cell wider than its column: rows of such cells are wrapped
+    if columns and all(w <= room for w, room in zip(longest, rooms)):
+        # every cell fits: each row is one str.format of a template (the padding is format's)
+        def template(left, vertical, right):
+            cells = (" {:%s%d} " % ("<" if is_left else ">", room) if room else " {} "
+                     for room, is_left in zip(rooms, lefts))
+            return (_braced(left) + _braced(vertical).join(cells) + _braced(right)).format
+
+        body = n if show_footer else n - 1
+        lines += map(template(box.mid_left, box.mid_vertical, box.mid_right),
+                     *(cells[:body] for cells in grid))
+        if n and not show_footer:
+            lines.append(template(box.foot_left, box.foot_vertical, box.foot_right)(
+                *(cells[-1] for cells in grid)))
+    else:  # a cell wider than its column: rows of such cells are wrapped
         for i, cells in enumerate(zip(*grid)):
             last = i == n - 1 and not show_footer
             lines.append(line(cells, box.foot_left, box.foot_vertical, box.foot_right) if last else
                          line(cells, box.mid_left, box.mid_vertical, box.mid_right))
-    else:
-        body = list(map(box.mid_vertical.join, zip(*padded)))
-        mid = body if show_footer else body[:-1]
-        left, right = box.mid_left, box.mid_right
-        lines += [left + text + right for text in mid]
-        if body and not show_footer:
-            lines.append(box.foot_left + box.foot_vertical.join(p[-1] for p in padded) + box.foot_right)
     if show_footer:
         lines.append(box.get_row(widths, "foot", edge=True))
         lines.append(line([c.footer for c in columns], box.foot_left, box.foot_vertical, box.foot_right))
@@ -119,19 +119,17 @@ def plain_lines(table, console) -> list[str] | None:
     return lines
 
 
-def _padded_columns(grid, rooms, lefts, lengths) -> list | None:
-    """Each column's cells padded to its width (one space each side, justified), each distinct
-    text padded once; None if a cell does not fit its column, or there are no columns."""
-    out = []
-    for cells, room, is_left in zip(grid, rooms, lefts):
-        done = {}
-        for text in set(cells):
-            pad = room - lengths[text]
-            if pad < 0:
-                return None
-            done[text] = " " + text + " " * pad + " " if is_left else " " + " " * pad + text + " "
-        out.append(list(map(done.__getitem__, cells)))
-    return out or None
+def _all_plain(texts) -> bool:
+    """Every text is one line of printable text, each character one cell wide: _width >= 0 for
+    each, checked on their characters at once."""
+    joined = "".join(texts)  # printable ASCII is one cell a character (as rich counts)
+    if not joined.isprintable():
+        return False
+    return joined.isascii() or all(cell_len(c) == 1 for c in set(joined) if not c.isascii())
+
+
+def _braced(s: str) -> str:
+    return s.replace("{", "{{").replace("}", "}}")
 
 
 #: a table wider than the console is laid out by rich, which measures every cell: beyond this
@@ -155,21 +153,24 @@ def _wrapped(console, cells, widths, columns, left, vertical, right) -> str:
     return "\n".join(left + vertical.join(r[i] for r in rendered) + right for i in range(height))
 
 
-def add_rows(table, rows, styles) -> None:
-    """``table.add_row(*cells, style=style)`` for each row of text cells and its style, a
-    column at a time: what add_row stores (each cell in its column, a Row per row), without its
-    checks per cell, which are the most of a 100,000-row table's time."""
+def add_columns(table, cells, styles) -> None:
+    """What ``table.add_row(*row, style=style)`` stores for each row and style, given the rows'
+    cells a column at a time (``cells[i]``: column i's text, a row each): each cell in its column
+    and a Row per row, without add_row's checks per cell, most of a 100,000-row table's time."""
     from rich.table import Row
 
     columns = table.columns
-    grid = list(zip(*rows))
-    if rows and (set(map(len, rows)) != {len(columns)} or any(set(map(type, c)) != {str} for c in grid)):
-        for cells, style in zip(rows, styles):  # anything else: rich's own way
-            table.add_row(*cells, style=style)
+    if cells and (len(cells) != len(columns) or set(map(len, cells)) != {len(styles)}
+                  or any(set(map(type, c)) != {str} for c in cells)):
+        for row, style in zip(zip(*cells), styles):  # anything else: rich's own way
+            table.add_row(*row, style=style)
         return
-    for column, cells in zip(columns, grid):
-        column._cells.extend(cells)
-    table.rows.extend(Row(style=style) for style in styles)
+    for column, texts in zip(columns, cells):
+        column._cells.extend(texts)
+    rows_of = {style: Row(style=style) for style in set(styles)}  # rich only reads them ...
+    table.rows.extend(map(rows_of.__getitem__, styles))
+    if styles:  # ... but the last, which add_section marks: that one is its own
+        table.rows[-1] = Row(style=styles[-1])
 
 
 def print_table(console, table) -> None:

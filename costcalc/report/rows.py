@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from costcalc.counting.results import ModelResult
 
 
-@dataclass
+@dataclass(slots=True)
 class DisplayRow:
     name: str  # full path
     level: int  # nesting level, 0 at the top

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from costcalc.units import exact, human
-from costcalc.report.plaintable import add_rows, print_table
+from costcalc.report.plaintable import add_columns, print_table
 from costcalc.report.rows import layer_rows
 from costcalc.report.text import path_diff, shape_text, summary_lines
 
@@ -48,8 +48,9 @@ def analyze_table(result, depth=None) -> Table:
                                   human(row.elementops), human(row.activations))
         return known
 
-    add_rows(table, [(f"Σ {row.name}" if row.subtotal else row.name, *figures(row)) for row in rows],
-             ["bold" if row.subtotal else None for row in rows])
+    names = [f"Σ {row.name}" if row.subtotal else row.name for row in rows]
+    add_columns(table, [names, *zip(*map(figures, rows))] if rows else [],
+                ["bold" if row.subtotal else None for row in rows])
     return table
 
 
