@@ -58,7 +58,7 @@ class Graph:
         for node in reversed(self.nodes):
             if node.path in used:
                 for p in node.inputs:
-                    used.add(node_of(p))
+                    used.add(p if "." not in p else node_of(p))
         where = self.spec.file + ":" if self.spec.file else ""
         self.dead = frozenset(node.path for node in self.nodes if node.path not in used)
         if not self.dead:
