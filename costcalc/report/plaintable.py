@@ -14,6 +14,8 @@ for byte.
 """
 from __future__ import annotations
 
+from itertools import repeat
+
 from rich import box as boxes
 from rich.cells import cell_len
 
@@ -95,18 +97,18 @@ def plain_lines(table, console) -> list[str] | None:
         lines.append(box.get_row(widths, "head", edge=True))
     n = len(table.rows)
     if columns and all(w <= room for w, room in zip(longest, rooms)):
-        # every cell fits: each row is one str.format of a template (the padding is format's)
-        def template(left, vertical, right):
-            cells = (" {:%s%d} " % ("<" if is_left else ">", room) if room else " {} "
-                     for room, is_left in zip(rooms, lefts))
-            return (_braced(left) + _braced(vertical).join(cells) + _braced(right)).format
+        # every cell fits: justify each column's cells at once, then join each row's
+        def rows_of(cells, left, vertical, right):
+            justified = [list(map(str.ljust if is_left else str.rjust, column, repeat(room)))
+                         for column, room, is_left in zip(cells, rooms, lefts)]
+            before, between, after = left + " ", " " + vertical + " ", " " + right
+            return [before + text + after for text in map(between.join, zip(*justified))]
 
         body = n if show_footer else n - 1
-        lines += map(template(box.mid_left, box.mid_vertical, box.mid_right),
-                     *(cells[:body] for cells in grid))
+        lines += rows_of([cells[:body] for cells in grid], box.mid_left, box.mid_vertical, box.mid_right)
         if n and not show_footer:
-            lines.append(template(box.foot_left, box.foot_vertical, box.foot_right)(
-                *(cells[-1] for cells in grid)))
+            lines += rows_of([cells[-1:] for cells in grid], box.foot_left, box.foot_vertical,
+                             box.foot_right)
     else:  # a cell wider than its column: rows of such cells are wrapped
         for i, cells in enumerate(zip(*grid)):
             last = i == n - 1 and not show_footer
@@ -126,10 +128,6 @@ def _all_plain(texts) -> bool:
     if not joined.isprintable():
         return False
     return joined.isascii() or all(cell_len(c) == 1 for c in set(joined) if not c.isascii())
-
-
-def _braced(s: str) -> str:
-    return s.replace("{", "{{").replace("}", "}}")
 
 
 #: a table wider than the console is laid out by rich, which measures every cell: beyond this

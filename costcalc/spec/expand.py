@@ -192,11 +192,26 @@ class Expansion:
             node = Node(path, kind, args, [out], pos, scope)
             key = (kind, id(args), id(shapes[out]))
             known = shape_of.get(key)
+            if known is not None and known[0] is shapes[out]:  # its output is its input's shape:
+                return self._same_layers(kind, args, scope, out, r, stop, pos, key, known[0])
             if known is not None and not isinstance(known[0], Outputs):
                 node.key = key
                 shapes[path] = known[0]
             else:
                 self._infer(node)
+            nodes.append(node)
+            out = path
+        return out
+
+    def _same_layers(self, kind, args, scope, out, start, stop, pos, key, shape) -> str:
+        """Repetitions ``start`` to ``stop - 1`` that all read ``shape`` and give it again: one
+        key and one shape for all (relu, or a conv that keeps its size); returns the last path."""
+        nodes, shapes = self.nodes, self.shapes
+        for r in range(start, stop):
+            path = f"{scope}/{r}"
+            node = Node(path, kind, args, [out], pos, scope)
+            node.key = key
+            shapes[path] = shape
             nodes.append(node)
             out = path
         return out
