@@ -51,11 +51,13 @@ def plain_lines(table, console) -> list[str] | None:
     grid = [list(c._cells) for c in columns]  # what Column.cells yields, a generator
     widths = []
     longest = []  # each column's widest cell, header and footer aside
+    distinct = []  # each column's distinct cells: repeated layers repeat their cells
     for col, cells in zip(columns, grid):
         extra = ([col.header] if show_header else []) + ([col.footer] if show_footer else [])
         if not set(map(type, cells)).union(map(type, extra)) <= {str}:  # a rich renderable
             return None  # (Text, a table ...): rich renders it
-        texts = set(cells)  # each distinct text once: repeated layers repeat their cells
+        texts = set(cells)
+        distinct.append(texts)
         if not _all_plain(texts.union(extra)):
             return None
         # a plain text is as many cells wide as it has characters
@@ -99,10 +101,11 @@ def plain_lines(table, console) -> list[str] | None:
     if columns and all(w <= room for w, room in zip(longest, rooms)):
         # every cell fits: justify each column's cells at once, then join each row's
         def rows_of(cells, left, vertical, right):
-            justified = [list(map(str.ljust if is_left else str.rjust, column, repeat(room)))
-                         for column, room, is_left in zip(cells, rooms, lefts)]
-            before, between, after = left + " ", " " + vertical + " ", " " + right
-            return [before + text + after for text in map(between.join, zip(*justified))]
+            justified = [_justified(column, texts, room, is_left)
+                         for column, texts, room, is_left in zip(cells, distinct, rooms, lefts)]
+            justified[0] = map((left + " ").__add__, justified[0])
+            justified[-1] = map(str.__add__, justified[-1], repeat(" " + right))
+            return list(map((" " + vertical + " ").join, zip(*justified)))
 
         body = n if show_footer else n - 1
         lines += rows_of([cells[:body] for cells in grid], box.mid_left, box.mid_vertical, box.mid_right)
@@ -119,6 +122,15 @@ def plain_lines(table, console) -> list[str] | None:
         lines.append(line([c.footer for c in columns], box.foot_left, box.foot_vertical, box.foot_right))
     lines.append(box.get_bottom(widths))
     return lines
+
+
+def _justified(cells, texts, room, is_left) -> list:
+    """``cells`` justified to ``room`` characters; ``texts``: the distinct ones among them,
+    each justified once when they are few."""
+    if len(texts) * 4 < len(cells):
+        done = {t: t.ljust(room) if is_left else t.rjust(room) for t in texts}
+        return list(map(done.__getitem__, cells))
+    return list(map(str.ljust if is_left else str.rjust, cells, repeat(room)))
 
 
 def _all_plain(texts) -> bool:
