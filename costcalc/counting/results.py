@@ -163,8 +163,8 @@ def analyze(source, *, convention: str = conventions.DEFAULT, batch: int | None 
             values = metrics.layer_values(metrics.LayerFacts(c, out, n, nbytes, figure))
             if key is not None:
                 known[key] = values
-        layers.append(LayerResult(path, node.kind.name, shapes[path], list(node.inputs), node.scope,
-                                  values, node.label))
+        layers.append(LayerResult(path, node.kind.name, shapes[path], node.inputs, node.scope,
+                                  values, node.label))  # node and layer share the inputs list
     totals = _zero()
     for _, values, count in _tally(layers):
         for m, v in values.items():

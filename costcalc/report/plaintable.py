@@ -14,7 +14,7 @@ for byte.
 """
 from __future__ import annotations
 
-from itertools import repeat
+from itertools import islice, repeat
 
 from rich import box as boxes
 from rich.cells import cell_len
@@ -48,15 +48,20 @@ def plain_lines(table, console) -> list[str] | None:
         return None
     columns = table.columns
     show_header, show_footer = table.show_header, table.show_footer
-    grid = [list(c._cells) for c in columns]  # what Column.cells yields, a generator
+    grid = [c._cells for c in columns]  # the lists Column.cells yields from (read only)
     widths = []
     longest = []  # each column's widest cell, header and footer aside
     distinct = []  # each column's distinct cells: repeated layers repeat their cells
     for col, cells in zip(columns, grid):
         extra = ([col.header] if show_header else []) + ([col.footer] if show_footer else [])
-        if not set(map(type, cells)).union(map(type, extra)) <= {str}:  # a rich renderable
-            return None  # (Text, a table ...): rich renders it
-        texts = set(cells)
+        try:
+            texts = set(cells)
+        except TypeError:  # an unhashable renderable (Text ...): rich renders it
+            return None
+        # a rich renderable (a table ...) is one of the distinct cells (a str subclass equal to
+        # a str may hide behind it, but rich prints such a cell as its str)
+        if not set(map(type, texts)).union(map(type, extra)) <= {str}:
+            return None
         distinct.append(texts)
         if not _all_plain(texts.union(extra)):
             return None
@@ -100,17 +105,18 @@ def plain_lines(table, console) -> list[str] | None:
     n = len(table.rows)
     if columns and all(w <= room for w, room in zip(longest, rooms)):
         # every cell fits: justify each column's cells at once, then join each row's
-        def rows_of(cells, left, vertical, right):
-            justified = [_justified(column, texts, room, is_left)
+        def rows_of(cells, count, left, vertical, right):
+            justified = [_justified(column, count, texts, room, is_left)
                          for column, texts, room, is_left in zip(cells, distinct, rooms, lefts)]
             justified[0] = map((left + " ").__add__, justified[0])
             justified[-1] = map(str.__add__, justified[-1], repeat(" " + right))
             return list(map((" " + vertical + " ").join, zip(*justified)))
 
         body = n if show_footer else n - 1
-        lines += rows_of([cells[:body] for cells in grid], box.mid_left, box.mid_vertical, box.mid_right)
+        lines += rows_of([islice(cells, body) for cells in grid], body, box.mid_left,
+                         box.mid_vertical, box.mid_right)
         if n and not show_footer:
-            lines += rows_of([cells[-1:] for cells in grid], box.foot_left, box.foot_vertical,
+            lines += rows_of([cells[-1:] for cells in grid], 1, box.foot_left, box.foot_vertical,
                              box.foot_right)
     else:  # a cell wider than its column: rows of such cells are wrapped
         for i, cells in enumerate(zip(*grid)):
@@ -124,13 +130,13 @@ def plain_lines(table, console) -> list[str] | None:
     return lines
 
 
-def _justified(cells, texts, room, is_left) -> list:
-    """``cells`` justified to ``room`` characters; ``texts``: the distinct ones among them,
-    each justified once when they are few."""
-    if len(texts) * 4 < len(cells):
+def _justified(cells, count, texts, room, is_left):
+    """An iterator of the ``count`` ``cells`` justified to ``room`` characters; ``texts``: the
+    distinct ones among them, each justified once when they are few."""
+    if len(texts) * 4 < count:
         done = {t: t.ljust(room) if is_left else t.rjust(room) for t in texts}
-        return list(map(done.__getitem__, cells))
-    return list(map(str.ljust if is_left else str.rjust, cells, repeat(room)))
+        return map(done.__getitem__, cells)
+    return map(str.ljust if is_left else str.rjust, cells, repeat(room))
 
 
 def _all_plain(texts) -> bool:
