@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from itertools import chain, islice, repeat
 
 from costcalc.counting.results import FlatRecord
 
@@ -58,8 +59,13 @@ def layer_records(layers) -> EncodedRecords:
 
 def _json_into(value, pad: str, out: list):
     if type(value) is EncodedRecords:
-        inner = ",\n" + pad + "  "
-        out.append("[\n" + pad + "  " + inner.join(value) + "\n" + pad + "]" if value else "[]")
+        if not value:
+            out.append("[]")
+            return
+        out.append("[\n" + pad + "  ")
+        out.append(value[0])
+        out.extend(chain.from_iterable(zip(repeat(",\n" + pad + "  "), islice(value, 1, None))))
+        out.append("\n" + pad + "]")
         return
     if type(value) is FlatRecord or not (isinstance(value, (dict, list)) and value
                                          and _holds_mapping(value)):
