@@ -15,6 +15,7 @@ for byte.
 from __future__ import annotations
 
 from itertools import islice, repeat
+from operator import attrgetter
 
 from rich import box as boxes
 from rich.cells import cell_len
@@ -30,6 +31,9 @@ def _width(s) -> int:
     return len(s) if s.isprintable() and all(cell_len(c) == 1 for c in s) else -1
 
 
+_END_SECTION = attrgetter("end_section")
+
+
 def _simple(table) -> bool:
     """The table uses only what plain_lines reproduces."""
     return (table.box is boxes.SIMPLE_HEAD and table.show_edge and table.pad_edge and table.show_header
@@ -39,7 +43,7 @@ def _simple(table) -> bool:
             and (not table.title or table.title_justify == "left")
             and all(c.width is None and c.min_width is None and c.max_width is None
                     and c.ratio is None and c.justify in ("left", "right") for c in table.columns)
-            and not any(r.end_section for r in table.rows))
+            and not any(map(_END_SECTION, table.rows)))
 
 
 def plain_lines(table, console) -> list[str] | None:
