@@ -8,6 +8,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from costcalc.gcpause import without_gc
 from costcalc.units import exact, human
 from costcalc.report.plaintable import add_columns, print_table
 from costcalc.report.rows import layer_rows
@@ -54,6 +55,7 @@ def analyze_table(result, depth=None) -> Table:
     return table
 
 
+@without_gc  # a row, a Row and cells per layer, all alive until printed: nothing to collect
 def print_analyze(results, depth=None, out: Console | None = None, chart: bool = False):
     """Each result's layer table (or with ``chart``, its bars: chart_table) and totals, then its
     claims (``r.claims``) when it has any."""
