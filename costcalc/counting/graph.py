@@ -31,16 +31,25 @@ class Graph:
         return [self.shapes[p] for p in node.inputs]
 
     def infer(self) -> "Graph":
-        """Every node's cost (expansion inferred the shapes as it made the nodes)."""
+        """Every node's cost (expansion inferred the shapes as it made the nodes). The cost rule
+        runs once per Node.key: nodes of equal kind, args and input shapes share one Cost."""
         shapes, costs, file = self.shapes, self.costs, self.spec.file
+        known: dict = {}
         for node in self.nodes:
+            key = node.key
+            cost = known.get(key) if key is not None else None
+            if cost is not None:
+                costs[node.path] = cost
+                continue
             try:
-                costs[node.path] = node.kind.cost(node.args, [shapes[p] for p in node.inputs],
-                                                  shapes[node.path])
+                cost = node.kind.cost(node.args, [shapes[p] for p in node.inputs], shapes[node.path])
             except ShapeError as exc:
                 line, col = node.pos if node.pos else (None, None)
                 raise CostcalcError(exc.named(node.inputs), file=file, line=line, column=col,
                                     layer=node.path) from None
+            costs[node.path] = cost
+            if key is not None:
+                known[key] = cost
         self._check_ties()
         self._check_reachable()
         self._name_placeholders()
@@ -85,9 +94,12 @@ class Graph:
         used = {node_of(o) for o in self.outputs}
         for node in reversed(self.nodes):
             if node.path in used:
-                used.update(node_of(p) for p in node.inputs)
+                for p in node.inputs:
+                    used.add(p if "." not in p else node_of(p))
         where = self.spec.file + ":" if self.spec.file else ""
         self.dead = frozenset(node.path for node in self.nodes if node.path not in used)
+        if not self.dead:
+            return
         for node in self.nodes:
             if node.path in self.dead:
                 loc = f"{where}{node.pos[0]}:{node.pos[1]}: " if node.pos and where else where and where + " "

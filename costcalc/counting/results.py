@@ -4,7 +4,9 @@ Reports format these; nothing here knows about rich, json or the terminal.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from costcalc.counting import conventions, metrics
 from costcalc.gcpause import without_gc
@@ -58,11 +60,6 @@ def _zero() -> dict:
     return dict.fromkeys(METRICS, 0)
 
 
-def _add(totals: dict, layer: LayerResult):
-    for m, v in layer.values.items():
-        totals[m] += v
-
-
 @dataclass
 class ModelResult:
     name: str
@@ -95,9 +92,11 @@ class ModelResult:
         if self._scopes is None:
             instances = self.graph.instances
             out = {path: _zero() for path in instances}
-            for layer in self.layers:
-                if layer.scope:
-                    _add(out[layer.scope], layer)
+            for scope, values, count in _tally(self.layers):
+                if scope:
+                    mine = out[scope]
+                    for m, v in values.items():
+                        mine[m] += v * count
             for path in reversed(instances):
                 parent = instances[path].parent
                 if parent:
@@ -119,8 +118,9 @@ class ModelResult:
 
         return summary(self)
 
-    def to_dict(self) -> dict:
-        """The JSON contract of `costcalc analyze --format json`."""
+    def to_dict(self, layer_records=None) -> dict:
+        """The JSON contract of `costcalc analyze --format json`. ``layer_records(layers)``, when
+        given, makes its "layers" (a JSON writer's own form of each layer's to_dict())."""
         scopes = self.scope_totals()
         extra = {}
         tf = self.transformer()
@@ -135,7 +135,8 @@ class ModelResult:
             "convention": self.convention.name,
             "ops_unit": self.convention.unit,
             "totals": dict(self.totals),
-            "layers": [l.to_dict() for l in self.layers],
+            "layers": (layer_records(self.layers) if layer_records
+                       else [l.to_dict() for l in self.layers]),
             "blocks": {path: {"block": inst.block, **scopes[path]}
                        for path, inst in self.graph.instances.items()},
             **extra,
@@ -161,16 +162,39 @@ def analyze(source, *, convention: str = conventions.DEFAULT, batch: int | None 
 
         raise CostcalcError(f"unknown dtype '{dt}'; dtypes: {', '.join(DTYPE_BYTES)}")
     nbytes = DTYPE_BYTES[dt]
-    layers, totals = [], _zero()
+    costs, shapes, dead = graph.costs, graph.shapes, graph.dead
+    known: dict = {}  # (Node.key, dead) -> the values dict its layers share (read-only)
+    layers = []
     for node in graph.nodes:
-        c = graph.costs[node.path]
-        out = graph.shapes[node.path]
-        figure = conv.layer_figure(node.kind.name, node.args, graph.in_shapes(node), out, c,
-                                   node.path in graph.dead)
-        values = metrics.layer_values(metrics.LayerFacts(c, out, n, nbytes, figure))
-        layer = LayerResult(node.path, node.kind.name, out, list(node.inputs), node.scope, values,
-                            node.label)
-        layers.append(layer)
-        _add(totals, layer)
+        path = node.path
+        key = node.key
+        if dead and key is not None and path in dead:
+            key = (key, "dead")  # its convention figure may differ from a live twin's
+        values = known.get(key) if key is not None else None
+        if values is None:
+            c, out = costs[path], shapes[path]
+            figure = conv.layer_figure(node.kind.name, node.args, graph.in_shapes(node), out, c,
+                                       path in dead)
+            values = metrics.layer_values(metrics.LayerFacts(c, out, n, nbytes, figure))
+            if key is not None:
+                known[key] = values
+        layers.append(LayerResult(path, node.kind.name, shapes[path], node.inputs, node.scope,
+                                  values, node.label))  # node and layer share the inputs list
+    totals = _zero()
+    for _, values, count in _tally(layers):
+        for m, v in values.items():
+            totals[m] += v * count
     return ModelResult(spec.name, spec.file, spec.input, n, dt, conv, layers, totals, graph,
                        list(graph.warnings))
+
+
+_VALUES, _SCOPE = attrgetter("values"), attrgetter("scope")
+
+
+def _tally(layers) -> list:
+    """(scope, values dict, how many of ``layers`` in that scope share that dict): equal layers
+    share one dict (analyze), so a total adds each distinct one times its count."""
+    values = list(map(_VALUES, layers))
+    by_id = dict(zip(map(id, values), values))
+    counts = Counter(zip(map(_SCOPE, layers), map(id, values)))
+    return [(scope, by_id[i], n) for (scope, i), n in counts.items()]

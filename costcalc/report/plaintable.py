@@ -14,6 +14,9 @@ for byte.
 """
 from __future__ import annotations
 
+from itertools import islice, repeat
+from operator import attrgetter
+
 from rich import box as boxes
 from rich.cells import cell_len
 
@@ -28,6 +31,9 @@ def _width(s) -> int:
     return len(s) if s.isprintable() and all(cell_len(c) == 1 for c in s) else -1
 
 
+_END_SECTION = attrgetter("end_section")
+
+
 def _simple(table) -> bool:
     """The table uses only what plain_lines reproduces."""
     return (table.box is boxes.SIMPLE_HEAD and table.show_edge and table.pad_edge and table.show_header
@@ -37,7 +43,7 @@ def _simple(table) -> bool:
             and (not table.title or table.title_justify == "left")
             and all(c.width is None and c.min_width is None and c.max_width is None
                     and c.ratio is None and c.justify in ("left", "right") for c in table.columns)
-            and not any(r.end_section for r in table.rows))
+            and not any(map(_END_SECTION, table.rows)))
 
 
 def plain_lines(table, console) -> list[str] | None:
@@ -46,23 +52,26 @@ def plain_lines(table, console) -> list[str] | None:
         return None
     columns = table.columns
     show_header, show_footer = table.show_header, table.show_footer
-    grid = [list(c.cells) for c in columns]
-    lengths = {}  # text -> its width in cells
+    grid = [c._cells for c in columns]  # the lists Column.cells yields from (read only)
     widths = []
+    longest = []  # each column's widest cell, header and footer aside
+    distinct = []  # each column's distinct cells: repeated layers repeat their cells
     for col, cells in zip(columns, grid):
         extra = ([col.header] if show_header else []) + ([col.footer] if show_footer else [])
-        widest = 0
-        for text in cells + extra:
-            if type(text) is not str:  # a rich renderable (Text, a table ...): rich renders it
-                return None
-            n = lengths.get(text)
-            if n is None:
-                n = lengths[text] = _width(text)
-                if n < 0:
-                    return None
-            if n > widest:
-                widest = n
-        widths.append(widest + 2)
+        try:
+            texts = set(cells)
+        except TypeError:  # an unhashable renderable (Text ...): rich renders it
+            return None
+        # a rich renderable (a table ...) is one of the distinct cells (a str subclass equal to
+        # a str may hide behind it, but rich prints such a cell as its str)
+        if not set(map(type, texts)).union(map(type, extra)) <= {str}:
+            return None
+        distinct.append(texts)
+        if not _all_plain(texts.union(extra)):
+            return None
+        # a plain text is as many cells wide as it has characters
+        longest.append(max(map(len, texts), default=0))
+        widths.append(max([longest[-1], *map(len, extra)]) + 2)
     table_width = sum(widths) + len(columns) + 1
     if table_width > console.width:
         if len(table.rows) > MAX_WRAPPED_ROWS:
@@ -84,7 +93,7 @@ def plain_lines(table, console) -> list[str] | None:
     def line(cells, left, vertical, right):
         out = []
         for text, room, is_left in zip(cells, rooms, lefts):
-            pad = room - lengths[text]
+            pad = room - len(text)
             if pad < 0:
                 return _wrapped(console, cells, widths, columns, left, vertical, right)
             out.append(" " + text + " " * pad + " " if is_left else " " + " " * pad + text + " ")
@@ -98,15 +107,49 @@ def plain_lines(table, console) -> list[str] | None:
         lines.append(line([c.header for c in columns], box.head_left, box.head_vertical, box.head_right))
         lines.append(box.get_row(widths, "head", edge=True))
     n = len(table.rows)
-    for i, cells in enumerate(zip(*grid)):
-        last = i == n - 1 and not show_footer
-        lines.append(line(cells, box.foot_left, box.foot_vertical, box.foot_right) if last else
-                     line(cells, box.mid_left, box.mid_vertical, box.mid_right))
+    if columns and all(w <= room for w, room in zip(longest, rooms)):
+        # every cell fits: justify each column's cells at once, then join each row's
+        def rows_of(cells, count, left, vertical, right):
+            justified = [_justified(column, count, texts, room, is_left)
+                         for column, texts, room, is_left in zip(cells, distinct, rooms, lefts)]
+            justified[0] = map((left + " ").__add__, justified[0])
+            justified[-1] = map(str.__add__, justified[-1], repeat(" " + right))
+            return list(map((" " + vertical + " ").join, zip(*justified)))
+
+        body = n if show_footer else n - 1
+        lines += rows_of([islice(cells, body) for cells in grid], body, box.mid_left,
+                         box.mid_vertical, box.mid_right)
+        if n and not show_footer:
+            lines += rows_of([cells[-1:] for cells in grid], 1, box.foot_left, box.foot_vertical,
+                             box.foot_right)
+    else:  # a cell wider than its column: rows of such cells are wrapped
+        for i, cells in enumerate(zip(*grid)):
+            last = i == n - 1 and not show_footer
+            lines.append(line(cells, box.foot_left, box.foot_vertical, box.foot_right) if last else
+                         line(cells, box.mid_left, box.mid_vertical, box.mid_right))
     if show_footer:
         lines.append(box.get_row(widths, "foot", edge=True))
         lines.append(line([c.footer for c in columns], box.foot_left, box.foot_vertical, box.foot_right))
     lines.append(box.get_bottom(widths))
     return lines
+
+
+def _justified(cells, count, texts, room, is_left):
+    """An iterator of the ``count`` ``cells`` justified to ``room`` characters; ``texts``: the
+    distinct ones among them, each justified once when they are few."""
+    if len(texts) * 4 < count:
+        done = {t: t.ljust(room) if is_left else t.rjust(room) for t in texts}
+        return map(done.__getitem__, cells)
+    return map(str.ljust if is_left else str.rjust, cells, repeat(room))
+
+
+def _all_plain(texts) -> bool:
+    """Every text is one line of printable text, each character one cell wide: _width >= 0 for
+    each, checked on their characters at once."""
+    joined = "".join(texts)  # printable ASCII is one cell a character (as rich counts)
+    if not joined.isprintable():
+        return False
+    return joined.isascii() or all(cell_len(c) == 1 for c in set(joined) if not c.isascii())
 
 
 #: a table wider than the console is laid out by rich, which measures every cell: beyond this
@@ -128,6 +171,26 @@ def _wrapped(console, cells, widths, columns, left, vertical, right) -> str:
     for r, width in zip(rendered, widths):
         r += [" " * width] * (height - len(r))
     return "\n".join(left + vertical.join(r[i] for r in rendered) + right for i in range(height))
+
+
+def add_columns(table, cells, styles) -> None:
+    """What ``table.add_row(*row, style=style)`` stores for each row and style, given the rows'
+    cells a column at a time (``cells[i]``: column i's text, a row each): each cell in its column
+    and a Row per row, without add_row's checks per cell, most of a 100,000-row table's time."""
+    from rich.table import Row
+
+    columns = table.columns
+    if cells and (len(cells) != len(columns) or set(map(len, cells)) != {len(styles)}
+                  or any(set(map(type, c)) != {str} for c in cells)):
+        for row, style in zip(zip(*cells), styles):  # anything else: rich's own way
+            table.add_row(*row, style=style)
+        return
+    for column, texts in zip(columns, cells):
+        column._cells.extend(texts)
+    rows_of = {style: Row(style=style) for style in set(styles)}  # rich only reads them ...
+    table.rows.extend(map(rows_of.__getitem__, styles))
+    if styles:  # ... but the last, which add_section marks: that one is its own
+        table.rows[-1] = Row(style=styles[-1])
 
 
 def print_table(console, table) -> None:

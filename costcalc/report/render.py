@@ -63,7 +63,7 @@ def render(command: str, fmt: str, data, **opts) -> str | None:
     module, _, name = r.target.partition(":")
     value = getattr(import_module(module), name)(data, **{k: opts[k] for k in r.options if k in opts})
     if r.json:
-        from costcalc.report.text import to_json
+        from costcalc.report.jsontext import to_json
 
         return to_json(value) + "\n"
     return value

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from costcalc.counting.results import ModelResult
 
 
-@dataclass
+@dataclass(slots=True)
 class DisplayRow:
     name: str  # full path
     level: int  # nesting level, 0 at the top
@@ -33,7 +33,7 @@ def layer_rows(result: ModelResult, depth: int | None = None) -> list[DisplayRow
     scope_totals = result.scope_totals() if instances else {}
     rows: list[DisplayRow] = []
     open_scopes: list[str] = []  # innermost last
-    last_output: dict[str, tuple] = {}
+    last_output = None  # the output of the layer before the one being placed
 
     def close_until(scope: str):
         while open_scopes and not (scope == open_scopes[-1] or scope.startswith(open_scopes[-1] + "/")):
@@ -42,23 +42,29 @@ def layer_rows(result: ModelResult, depth: int | None = None) -> list[DisplayRow
             if depth is None or level < depth:
                 collapsed = depth is not None and level == depth - 1
                 totals = scope_totals[path]
-                rows.append(DisplayRow(path, level, _kind_of(instances[path]), last_output.get(path),
+                # every layer since the scope opened was inside it: the one before is its last
+                rows.append(DisplayRow(path, level, _kind_of(instances[path]), last_output,
                                 totals["params"], totals["ops"], totals["elementops"],
                                 totals["activations"], subtotal=not collapsed))
 
+    current = ""  # the innermost open scope ("" when none is)
     for layer in result.layers:
-        close_until(layer.scope)
-        chain = []
-        s = layer.scope
-        while s and s not in open_scopes:
-            chain.append(s)
-            s = instances[s].parent
-        open_scopes.extend(reversed(chain))
-        for path in open_scopes:
-            last_output[path] = layer.output
-        level = layer.name.count("/")
+        scope = layer.scope
+        if scope != current:
+            close_until(scope)
+            chain = []
+            s = scope
+            while s and s not in open_scopes:
+                chain.append(s)
+                s = instances[s].parent
+            open_scopes.extend(reversed(chain))
+            current = scope
+        name = layer.name
+        level = name.count("/")
         if depth is None or level < depth:
-            rows.append(DisplayRow(layer.name, level, layer.kind, layer.output, layer.params, layer.ops,
-                            layer.elementops, layer.activations))
+            v = layer.values
+            rows.append(DisplayRow(name, level, layer.kind, layer.output, v["params"], v["ops"],
+                                   v["elementops"], v["activations"]))
+        last_output = layer.output
     close_until("")
     return rows

@@ -8,8 +8,9 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from costcalc.gcpause import without_gc
 from costcalc.units import exact, human
-from costcalc.report.plaintable import print_table
+from costcalc.report.plaintable import add_columns, print_table
 from costcalc.report.rows import layer_rows
 from costcalc.report.text import path_diff, shape_text, summary_lines
 
@@ -37,14 +38,24 @@ def analyze_table(result, depth=None) -> Table:
     table.add_column(unit, justify="right", footer=human(t["ops"]))
     table.add_column("element ops", justify="right", footer=human(t["elementops"]))
     table.add_column("activations", justify="right", footer=human(t["activations"]))
-    for row in layer_rows(result, depth):
-        name = f"Σ {row.name}" if row.subtotal else row.name
-        table.add_row(name, row.kind, shape_text(row.output), human(row.params), human(row.ops),
-                      human(row.elementops), human(row.activations),
-                      style="bold" if row.subtotal else None)
+    rows = layer_rows(result, depth)
+    cells: dict = {}  # a row's cells after its name: equal for equal layers (repeat:, blocks)
+
+    def figures(row):
+        key = (row.kind, row.output, row.params, row.ops, row.elementops, row.activations)
+        known = cells.get(key)
+        if known is None:
+            known = cells[key] = (row.kind, shape_text(row.output), human(row.params), human(row.ops),
+                                  human(row.elementops), human(row.activations))
+        return known
+
+    names = [f"Σ {row.name}" if row.subtotal else row.name for row in rows]
+    add_columns(table, [names, *zip(*map(figures, rows))] if rows else [],
+                ["bold" if row.subtotal else None for row in rows])
     return table
 
 
+@without_gc  # a row, a Row and cells per layer, all alive until printed: nothing to collect
 def print_analyze(results, depth=None, out: Console | None = None, chart: bool = False):
     """Each result's layer table (or with ``chart``, its bars: chart_table) and totals, then its
     claims (``r.claims``) when it has any."""

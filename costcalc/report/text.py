@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import re
 import io
-import json
 
 from costcalc.counting import metrics
-from costcalc.counting.results import FlatRecord
 from costcalc.units import exact, human
+from costcalc.report.jsontext import to_json  # noqa: F401 - the json renderers' writer, here too
 from costcalc.report.rows import layer_rows
 
 
@@ -16,47 +15,6 @@ def shape_text(shape) -> str:
     if shape and isinstance(shape[0], tuple):
         return " + ".join(shape_text(s) for s in shape)
     return "×".join(str(d) for d in shape) if shape else ""
-
-
-def to_json(obj) -> str:
-    """JSON text with one record per line: mappings and lists that hold mappings are laid out an
-    item per line; everything else (a layer, a block's totals, a metric) is one line.
-
-    Each record is written by json's C encoder, which ``indent=`` would bypass for the pure-Python
-    one (several times slower on a 10,000-layer spec)."""
-    out: list[str] = []
-    _json_into(obj, "", out)
-    return "".join(out)
-
-
-_encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder for every record
-
-
-def _holds_mapping(value) -> bool:
-    for v in (value.values() if isinstance(value, dict) else value):  # a plain loop: 100,000s of layers
-        if isinstance(v, dict) or (isinstance(v, list) and _holds_mapping(v)):
-            return True
-    return False
-
-
-def _json_into(value, pad: str, out: list):
-    if type(value) is FlatRecord or not (isinstance(value, (dict, list)) and value
-                                         and _holds_mapping(value)):
-        out.append(_encode(value))
-        return
-    inner = ",\n" + pad + "  "
-    if isinstance(value, dict):
-        out.append("{")
-        for i, (key, item) in enumerate(value.items()):
-            out.append(inner[i == 0:] + _encode(str(key)) + ": ")
-            _json_into(item, pad + "  ", out)
-        out.append("\n" + pad + "}")
-    else:
-        out.append("[")
-        for i, item in enumerate(value):
-            out.append(inner[i == 0:])
-            _json_into(item, pad + "  ", out)
-        out.append("\n" + pad + "]")
 
 
 def _with_unit(values: list, unit: str) -> list:

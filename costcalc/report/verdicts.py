@@ -77,5 +77,7 @@ def claims_json(outcomes) -> list[dict]:
 def analyze_json(results) -> dict:
     """`costcalc analyze --format json`: one model's object (its claims included), or
     ``{"models": [...]}`` for several."""
-    objs = [dict(r.to_dict(), claims=claims_json(r.claims or [])) for r in results]
+    from costcalc.report.jsontext import layer_records
+
+    objs = [dict(r.to_dict(layer_records), claims=claims_json(r.claims or [])) for r in results]
     return objs[0] if len(objs) == 1 else {"models": objs}

@@ -16,7 +16,7 @@ from costcalc.spec.substitute import Substitution, substitute
 from costcalc.spec.schema import NAME_RE, Spec
 
 MAX_NESTING = 16  # block instances inside block instances
-MAX_LAYERS = 100_000  # layers after expansion (their table prints in seconds: report/plaintable.py)
+MAX_LAYERS = 100_000  # layers after expansion (their table prints in under a second: bench target 6)
 ENTRY_KEYS = ("name", "from", "repeat", "when", "label", "block", "args")
 INPUT = "input"
 
@@ -24,7 +24,7 @@ INPUT = "input"
 class Node:
     """One layer after expansion: a kind with checked arguments, reading earlier nodes."""
 
-    __slots__ = ("path", "kind", "args", "inputs", "pos", "scope", "label")
+    __slots__ = ("path", "kind", "args", "inputs", "pos", "scope", "label", "key")
 
     def __init__(self, path, kind, args, inputs, pos, scope, label=None):
         self.path = path  # "inception_3a/b2"
@@ -34,6 +34,9 @@ class Node:
         self.pos = pos  # (line, column) of its entry in the spec, or None
         self.scope = scope  # path of the innermost block instance or repeat group ("" at top)
         self.label = label
+        #: what its shape and cost rules read: equal for two nodes of the same kind, equal
+        #: args and equal input shapes (set by the expansion, which interns args and shapes)
+        self.key = None
 
 
 @dataclass
@@ -58,8 +61,12 @@ class Expansion:
         self.outputs: list = []
         # every output's shape, inferred as the nodes are made, so that a block can read its
         # input's shape (${in.C}); a node with several outputs also has "path.0", "path.1" ...
-        self.shapes: dict[str, Shape | Outputs] = {INPUT: spec.input}
         self.substitute = Substitution()  # one for all instances: its work is counted in all
+        # repeated layers (repeat:, block instances) are the norm: equal args and equal shapes
+        # are one object each, so that a shape rule runs once per (kind, args, input shapes)
+        self.interned: dict = {}  # frozen value -> its one object
+        self.shape_of: dict = {}  # Node.key -> output shape(s)
+        self.shapes: dict[str, Shape | Outputs] = {INPUT: self._intern_shape(spec.input)}
 
     # -- errors ------------------------------------------------------------------------
     def err(self, msg, pos=None, layer=None):
@@ -156,10 +163,14 @@ class Expansion:
             else:
                 self._count_scope(pos, path)
                 self.instances[path] = Instance(path, None, {}, pos, scope, label)
-                out = None
-                for r in range(repeat):
-                    out = self._one(entry, kind, kind_value, block, f"{path}/{r}", path,
-                                    inputs if r == 0 else [out], pos, env, stack, None)
+                out = self._one(entry, kind, kind_value, block, f"{path}/0", path, inputs, pos, env,
+                                stack, None)
+                args = self.nodes[-1].args if block is None else None  # checked once, shared
+                for r in range(1, min(repeat, 2) if block is None else repeat):
+                    out = self._one(entry, kind, kind_value, block, f"{path}/{r}", path, [out], pos,
+                                    env, stack, None, args)
+                if block is None and repeat > 2:
+                    out = self._repeat_layer(kind, args, path, out, 2, repeat, pos)
             names[name] = out
             order[name] = i
             prev = out
@@ -167,7 +178,10 @@ class Expansion:
             self._top_names = {k: v for k, v in names.items() if k != INPUT}
         return prev
 
-    def _one(self, entry, kind, kind_value, block, path, scope, inputs, pos, env, stack, label):
+    def _one(self, entry, kind, kind_value, block, path, scope, inputs, pos, env, stack, label,
+             args=None):
+        """One layer (or block instance) of an entry; ``args``: the entry's checked arguments,
+        when an earlier repetition of it checked them."""
         if block is not None:
             return self._instance(entry, block, path, scope, inputs, pos, stack, label)
         fewest, most = kind.arity
@@ -179,7 +193,56 @@ class Expansion:
                 f"exactly {count}" if fewest == most else f"{count} to {most}")
             example = ", ".join("abc"[i] for i in range(min(max(fewest, 2), 3)))
             raise self.err(f"{kind.name} needs {need} inputs, e.g. {kind.name}: [{example}]", pos, path)
-        file = self.spec.file
+        if args is None:
+            args = self._args(entry, kind, kind_value, pos, path)
+        if len(self.nodes) >= MAX_LAYERS:
+            raise self.err(f"the spec expands to more than {MAX_LAYERS:,} layers", pos, path)
+        node = Node(path, kind, args, inputs, pos, scope, label)
+        self._infer(node)
+        self.nodes.append(node)
+        return path
+
+    def _repeat_layer(self, kind, args, scope, out, start, stop, pos) -> str:
+        """Repetitions ``start`` to ``stop - 1`` of a layer whose repetitions 0 and 1 passed every
+        check (each later one reads one input, as 1 does, with the same args); returns the last
+        path. A repetition whose input shape came before gets its output shape without a call."""
+        nodes, shapes, shape_of = self.nodes, self.shapes, self.shape_of
+        room = MAX_LAYERS - len(nodes)
+        if stop - start > room:  # the same error, at the same layer, as _one gives
+            self._repeat_layer(kind, args, scope, out, start, start + room, pos)
+            raise self.err(f"the spec expands to more than {MAX_LAYERS:,} layers", pos,
+                           f"{scope}/{start + room}")
+        for r in range(start, stop):
+            path = f"{scope}/{r}"
+            node = Node(path, kind, args, [out], pos, scope)
+            key = (kind, id(args), id(shapes[out]))
+            known = shape_of.get(key)
+            if known is not None and known[0] is shapes[out]:  # its output is its input's shape:
+                return self._same_layers(kind, args, scope, out, r, stop, pos, key, known[0])
+            if known is not None and not isinstance(known[0], Outputs):
+                node.key = key
+                shapes[path] = known[0]
+            else:
+                self._infer(node)
+            nodes.append(node)
+            out = path
+        return out
+
+    def _same_layers(self, kind, args, scope, out, start, stop, pos, key, shape) -> str:
+        """Repetitions ``start`` to ``stop - 1`` that all read ``shape`` and give it again: one
+        key and one shape for all (relu, or a conv that keeps its size); returns the last path."""
+        nodes, shapes = self.nodes, self.shapes
+        for r in range(start, stop):
+            path = f"{scope}/{r}"
+            node = Node(path, kind, args, [out], pos, scope)
+            node.key = key
+            shapes[path] = shape
+            nodes.append(node)
+            out = path
+        return out
+
+    def _args(self, entry, kind, kind_value, pos, path) -> dict:
+        """The layer's checked arguments: one object for all equal ones."""
 
         def where(key):
             if key is None or not isinstance(kind_value, dict):
@@ -189,17 +252,32 @@ class Expansion:
         try:
             args = validate_args(kind.name, kind.args, kind_value, where)
         except CostcalcError as exc:
-            raise exc.located(file=file, layer=path)
-        if len(self.nodes) >= MAX_LAYERS:
-            raise self.err(f"the spec expands to more than {MAX_LAYERS:,} layers", pos, path)
-        node = Node(path, kind, args, inputs, pos, scope, label)
-        self._infer(node)
-        self.nodes.append(node)
-        return path
+            raise exc.located(file=self.spec.file, layer=path)
+        return self._intern((kind.name, frozen(args)), args)
+
+    def _intern(self, key, value):
+        """The one object for ``key`` (``value`` the first time); ``value`` itself when the key
+        cannot be hashed."""
+        try:
+            return self.interned.setdefault(key, value)
+        except TypeError:
+            return value
+
+    def _intern_shape(self, shape):
+        if isinstance(shape, Outputs):
+            parts = Outputs(self._intern_shape(o) for o in shape)
+            return self._intern((Outputs, tuple(map(id, parts))), parts)
+        return self._intern((type(shape), tuple(shape), getattr(shape, "layout", None)), shape)
 
     def _infer(self, node):
-        """The node's output shape(s), or one located error naming the layer."""
+        """The node's output shape(s), or one located error naming the layer. Its shape rule
+        runs once per key (kind, args, input shapes), since args and shapes are interned."""
         ins = [self.shapes[p] for p in node.inputs]
+        node.key = key = (node.kind, id(node.args), *map(id, ins))
+        known = self.shape_of.get(key)
+        if known is not None:
+            self._set_shape(node.path, known[0])
+            return
         try:
             for p, shape in zip(node.inputs, ins):
                 if isinstance(shape, Outputs):
@@ -214,10 +292,15 @@ class Expansion:
             line, col = node.pos if node.pos else (None, None)
             raise CostcalcError(exc.named(node.inputs), file=self.spec.file, line=line, column=col,
                                 layer=node.path) from None
-        self.shapes[node.path] = out
+        out = self._intern_shape(out)
+        self.shape_of[key] = (out, node.args, ins)  # the objects whose ids the key holds stay alive
+        self._set_shape(node.path, out)
+
+    def _set_shape(self, path, out):
+        self.shapes[path] = out
         if isinstance(out, Outputs):
             for i, o in enumerate(out):
-                self.shapes[f"{node.path}.{i}"] = o
+                self.shapes[f"{path}.{i}"] = o
 
     def _instance(self, entry, block_name, path, scope, inputs, pos, stack, label):
         blocks = self.spec.blocks
@@ -341,6 +424,15 @@ class Expansion:
                                "so there are no cycles)", where, path)
             out.append(names[src])
         return out
+
+
+def frozen(value):
+    """A hashable key equal only for equal values of the same types (1, 1.0 and True differ)."""
+    if isinstance(value, dict):
+        return dict, tuple((k, frozen(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return type(value), tuple(frozen(v) for v in value)
+    return type(value), value
 
 
 IN = "in__"  # ${in.C} is read as the name in__C (``in`` is a Python keyword)
