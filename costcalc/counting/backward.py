@@ -199,6 +199,8 @@ for _kind, _rule in (
     ("embedding", _embedding), ("parameter", _nothing), ("reshape", _nothing), ("permute", _nothing),
     ("scale", _nothing), ("rope", _nothing), ("matmul", _mul), ("attention", _attention_saved),
     ("rmsnorm", _rmsnorm),
+    # a placeholder for an op with no kind counts 0 both ways and passes the gradient on
+    ("opaque", _nothing),
 ):
     SAVED.add(_kind, _rule)
 

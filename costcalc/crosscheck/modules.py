@@ -228,4 +228,6 @@ class Opaque(nn.Module):
         self.shape = tuple(shape)
 
     def forward(self, x, *rest):
-        return x.new_zeros((x.shape[0],) + self.shape)
+        # + 0 × sum(x): the gradient reaches the layers before it, as costcalc's training step
+        # assumes of a placeholder (sum and a scalar multiply: no MACs, nothing saved)
+        return x.new_zeros((x.shape[0],) + self.shape) + x.sum() * 0
