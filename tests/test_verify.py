@@ -68,7 +68,7 @@ def test_every_kind_spec_agrees(convention):
     # 3*8*16 = 384, head 3*8*4 = 96; attention q [2,3,4], k/v [1,3,4]: QKᵀ and AV
     # 2*(2*3*3*4) = 144; scores [2,3,4]x[2,4,3] 2*3*4*3 = 72; mix [2,3,3]x[2,3,4] 2*3*3*4 = 72
     # → 83,272 + 80 + 384 + 96 + 144 + 72 + 72 = 84,120 MACs
-    assert c.totals["analytic"]["conv_linear_macs"] == 84_120
+    assert c.totals["analytic"]["plain_macs"] == 84_120
     # fvcore adds batchnorm 2 * 8*12*12 = 2,304, se_pool's input 16*6*6 = 576, layernorm ln
     # 5 (affine) * 16*6*6 = 2,880, adaptive pool input 20*3*3 = 180, global pool input
     # 20*4*5 = 400 and ln_last 4 (no affine) * 10 = 40: 83,272 + 6,380 = 89,652 (mul,

@@ -231,7 +231,7 @@ def test_costcalc_verify_agrees_exactly(spec, convention):
     assert [l.name for l in c.mismatches] == []  # shapes, params, FlopCounterMode, fvcore
     assert c.ok
     assert c.totals["torch"]["params"] == PUBLISHED[spec][0]  # the real model's numel
-    assert c.totals["flopcounter"]["raw"] == 2 * c.totals["analytic"]["conv_linear_macs"]
+    assert c.totals["flopcounter"]["raw"] == 2 * c.totals["analytic"]["plain_macs"]
 
 
 def test_mobilenet_v3_small_squeeze_excitation_by_hand():

@@ -99,15 +99,18 @@ CONVENTIONS = {
     c.name: c
     for c in (
         Convention("macs", "MACs",
-                   "multiply-accumulates of conv and linear layers, bias adds excluded: the paper's "
+                   "multiply-accumulates of conv, linear, matmul and attention layers, bias adds "
+                   "excluded: the paper's "
                    "'ops', torchvision's _ops and FlopCounterMode ÷ 2"),
         Convention("flops", "FLOPs",
-                   "2 × MACs of conv and linear layers: torch FlopCounterMode's figure", per_mac=2),
+                   "2 × MACs of conv, linear, matmul and attention layers: torch FlopCounterMode's "
+                   "figure", per_mac=2),
         Convention("fvcore", "fvcore flops",
-                   "what fvcore's default handles count (1 per multiply-add): conv and linear MACs "
+                   "what fvcore's default handles count (1 per multiply-add): conv, linear and matmul MACs "
                    "plus batchnorm (2 per element), layernorm (5 per element with affine, 4 "
                    "without) and adaptive_avg_pool (1 per input element); max_pool, avg_pool, "
-                   "activations, add and mul (squeeze-excitation, layer scale) are skipped, and so is a conv with pad 'same' "
+                   "activations, add and mul (squeeze-excitation, layer scale) and attention (SDPA: "
+                   "no handle) are skipped, and so is a conv with pad 'same' "
                    "(aten::_convolution_mode has no fvcore handle); a layer whose output never "
                    "reaches the model output counts 0, because fvcore's jit trace drops dead code",
                    rules=FVCORE_RULES, counts_dead_code=False),

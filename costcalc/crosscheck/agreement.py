@@ -220,7 +220,7 @@ def _totals(result, m, layers, per_mac) -> dict:
     fv_ran = m.fvcore_total is not None
     fv_other = sum(l.fvcore_expected for l in layers if not l.fvcore_counts_macs)
     return {
-        "analytic": {"macs": t["ops"], "params": t["params"], "conv_linear_macs": macs,
+        "analytic": {"macs": t["ops"], "params": t["params"], "plain_macs": macs,
                      "fvcore_flops": fv_expected},
         # MAC layers scaled to the unit, fvcore's own extra counts (batchnorm, pools) as they are
         "fvcore": {"macs": (m.fvcore_total - fv_other) * per_mac + fv_other if fv_ran else None,
@@ -293,7 +293,7 @@ def layer_dict(l: LayerCheck) -> dict:
     return {
         "name": l.name, "kind": l.kind,
         "analytic": {"macs": l.ops, "params": l.params, "shape": list(l.shape),
-                     "conv_linear_macs": l.macs, "fvcore_flops": l.fvcore_expected},
+                     "plain_macs": l.macs, "fvcore_flops": l.fvcore_expected},
         "fvcore": {"macs": l.fvcore_ops, "params": l.fvcore_params, "raw": l.fvcore,
                    "ok": l.fvcore_ok, "skipped_ops": dict(l.skipped_ops)},
         "flopcounter": {"macs": l.flopcounter_ops, "raw": l.flopcounter, "ok": l.flopcounter_ok},
@@ -306,7 +306,8 @@ def model_dict(c: ModelCheck) -> dict:
     """The JSON contract of `costcalc verify --format json` for one model.
 
     Every ``macs`` figure is in the convention's ``unit`` (MACs, FLOPs or fvcore flops);
-    ``raw`` is the tool's own number, ``conv_linear_macs`` always plain MACs.
+    ``raw`` is the tool's own number, ``plain_macs`` always multiply-accumulates (conv, linear,
+    matmul, attention: the macs convention's figure, whatever the run's convention).
     """
     r = c.result
     return {
