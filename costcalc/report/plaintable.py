@@ -14,7 +14,7 @@ for byte.
 """
 from __future__ import annotations
 
-from itertools import islice, repeat
+from itertools import repeat
 from operator import attrgetter
 
 from rich import box as boxes
@@ -62,15 +62,18 @@ def plain_lines(table, console) -> list[str] | None:
             texts = set(cells)
         except TypeError:  # an unhashable renderable (Text ...): rich renders it
             return None
+        # a set is read in hash order, scattered in memory: a column of mostly distinct cells
+        # (the layer names) is read in its own order instead
+        seen = texts if len(texts) * 4 < len(cells) else cells
         # a rich renderable (a table ...) is one of the distinct cells (a str subclass equal to
         # a str may hide behind it, but rich prints such a cell as its str)
-        if not set(map(type, texts)).union(map(type, extra)) <= {str}:
+        if not set(map(type, seen)).union(map(type, extra)) <= {str}:
             return None
         distinct.append(texts)
-        if not _all_plain(texts.union(extra)):
+        if not (_all_plain(seen) and _all_plain(extra)):
             return None
         # a plain text is as many cells wide as it has characters
-        longest.append(max(map(len, texts), default=0))
+        longest.append(max(map(len, seen), default=0))
         widths.append(max([longest[-1], *map(len, extra)]) + 2)
     table_width = sum(widths) + len(columns) + 1
     if table_width > console.width:
@@ -109,19 +112,12 @@ def plain_lines(table, console) -> list[str] | None:
     n = len(table.rows)
     if columns and all(w <= room for w, room in zip(longest, rooms)):
         # every cell fits: justify each column's cells at once, then join each row's
-        def rows_of(cells, count, left, vertical, right):
-            justified = [_justified(column, count, texts, room, is_left)
-                         for column, texts, room, is_left in zip(cells, distinct, rooms, lefts)]
-            justified[0] = map((left + " ").__add__, justified[0])
-            justified[-1] = map(str.__add__, justified[-1], repeat(" " + right))
-            return list(map((" " + vertical + " ").join, zip(*justified)))
-
         body = n if show_footer else n - 1
-        lines += rows_of([islice(cells, body) for cells in grid], body, box.mid_left,
-                         box.mid_vertical, box.mid_right)
+        lines += _fitted_rows([cells[:body] for cells in grid], distinct, rooms, lefts,
+                              box.mid_left, box.mid_vertical, box.mid_right)
         if n and not show_footer:
-            lines += rows_of([cells[-1:] for cells in grid], 1, box.foot_left, box.foot_vertical,
-                             box.foot_right)
+            lines += _fitted_rows([cells[-1:] for cells in grid], distinct, rooms, lefts,
+                                  box.foot_left, box.foot_vertical, box.foot_right)
     else:  # a cell wider than its column: rows of such cells are wrapped
         for i, cells in enumerate(zip(*grid)):
             last = i == n - 1 and not show_footer
@@ -132,6 +128,28 @@ def plain_lines(table, console) -> list[str] | None:
         lines.append(line([c.footer for c in columns], box.foot_left, box.foot_vertical, box.foot_right))
     lines.append(box.get_bottom(widths))
     return lines
+
+
+def _fitted_rows(cells, distinct, rooms, lefts, left, vertical, right) -> list[str]:
+    """Rows whose every cell fits its column: ``cells[i]`` is column i's list, ``distinct[i]``
+    its distinct texts. The cells after the first repeat together in a layer table (equal
+    layers, equal figures), so each distinct run of them is justified and joined once."""
+    count = len(cells[0])
+    sep = " " + vertical + " "
+    heads = map((left + " ").__add__, _justified(cells[0], count, distinct[0], rooms[0], lefts[0]))
+    if len(cells) == 1:
+        return list(map(str.__add__, heads, repeat(" " + right)))
+    tails = list(zip(*cells[1:]))
+    kinds = set(tails)
+    if len(kinds) * 4 < count:
+        text = {t: sep.join([c.ljust(room) if is_left else c.rjust(room)
+                             for c, room, is_left in zip(t, rooms[1:], lefts[1:])]) + " " + right
+                for t in kinds}
+        return list(map(sep.join, zip(heads, map(text.__getitem__, tails))))
+    justified = [heads, *(_justified(column, count, texts, room, is_left) for column, texts, room, is_left
+                          in zip(cells[1:], distinct[1:], rooms[1:], lefts[1:]))]
+    justified[-1] = map(str.__add__, justified[-1], repeat(" " + right))
+    return list(map(sep.join, zip(*justified)))
 
 
 def _justified(cells, count, texts, room, is_left):

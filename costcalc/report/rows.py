@@ -4,26 +4,52 @@ Pure data; the renderers decide how a row looks.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from costcalc.counting.results import ModelResult
 
 
-@dataclass(slots=True)
-class DisplayRow:
-    name: str  # full path
-    level: int  # nesting level, 0 at the top
+class Figures(NamedTuple):
+    """What a row shows after its name. Equal layers (repeat:, block instances) share one
+    values dict in the result, hence one Figures here: a renderer formats each once."""
+
     kind: str  # layer kind, or "block <name>" / "repeat"
     output: tuple | None
     params: int
     ops: int  # the convention's figure
     elementops: int
     activations: int
-    subtotal: bool = False  # a block's subtotal row, printed after its layers
+
+
+class DisplayRow:
+    """One row: a layer, or a block's subtotal printed after its layers."""
+
+    __slots__ = ("name", "level", "figures", "subtotal")
+
+    def __init__(self, name: str, level: int, figures: Figures, subtotal: bool = False):
+        self.name = name  # full path
+        self.level = level  # nesting level, 0 at the top
+        self.figures = figures
+        self.subtotal = subtotal
+
+    kind = property(lambda self: self.figures.kind)
+    output = property(lambda self: self.figures.output)
+    params = property(lambda self: self.figures.params)
+    ops = property(lambda self: self.figures.ops)
+    elementops = property(lambda self: self.figures.elementops)
+    activations = property(lambda self: self.figures.activations)
+
+    def __repr__(self) -> str:
+        return f"DisplayRow({self.name!r}, {self.level}, {self.figures!r}, subtotal={self.subtotal})"
 
 
 def _kind_of(instance) -> str:
     return f"block {instance.block}" if instance.block else "repeat"
+
+
+def _figures(kind, output, values) -> Figures:
+    return Figures(kind, output, values["params"], values["ops"], values["elementops"],
+                   values["activations"])
 
 
 def layer_rows(result: ModelResult, depth: int | None = None) -> list[DisplayRow]:
@@ -32,8 +58,10 @@ def layer_rows(result: ModelResult, depth: int | None = None) -> list[DisplayRow
     instances = result.graph.instances
     scope_totals = result.scope_totals() if instances else {}
     rows: list[DisplayRow] = []
+    append = rows.append
     open_scopes: list[str] = []  # innermost last
     last_output = None  # the output of the layer before the one being placed
+    shared: dict = {}  # id(values dict) -> its Figures (equal layers share one values dict)
 
     def close_until(scope: str):
         while open_scopes and not (scope == open_scopes[-1] or scope.startswith(open_scopes[-1] + "/")):
@@ -41,13 +69,12 @@ def layer_rows(result: ModelResult, depth: int | None = None) -> list[DisplayRow
             level = path.count("/")
             if depth is None or level < depth:
                 collapsed = depth is not None and level == depth - 1
-                totals = scope_totals[path]
                 # every layer since the scope opened was inside it: the one before is its last
-                rows.append(DisplayRow(path, level, _kind_of(instances[path]), last_output,
-                                totals["params"], totals["ops"], totals["elementops"],
-                                totals["activations"], subtotal=not collapsed))
+                append(DisplayRow(path, level, _figures(_kind_of(instances[path]), last_output,
+                                                        scope_totals[path]), subtotal=not collapsed))
 
     current = ""  # the innermost open scope ("" when none is)
+    level = 0  # of the layers in the current scope
     for layer in result.layers:
         scope = layer.scope
         if scope != current:
@@ -59,12 +86,13 @@ def layer_rows(result: ModelResult, depth: int | None = None) -> list[DisplayRow
                 s = instances[s].parent
             open_scopes.extend(reversed(chain))
             current = scope
-        name = layer.name
-        level = name.count("/")
+            level = scope.count("/") + 1 if scope else 0
         if depth is None or level < depth:
-            v = layer.values
-            rows.append(DisplayRow(name, level, layer.kind, layer.output, v["params"], v["ops"],
-                                   v["elementops"], v["activations"]))
+            values = layer.values
+            figures = shared.get(id(values))
+            if figures is None:
+                figures = shared[id(values)] = _figures(layer.kind, layer.output, values)
+            append(DisplayRow(layer.name, level, figures))
         last_output = layer.output
     close_until("")
     return rows

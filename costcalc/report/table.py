@@ -39,14 +39,14 @@ def analyze_table(result, depth=None) -> Table:
     table.add_column("element ops", justify="right", footer=human(t["elementops"]))
     table.add_column("activations", justify="right", footer=human(t["activations"]))
     rows = layer_rows(result, depth)
-    cells: dict = {}  # a row's cells after its name: equal for equal layers (repeat:, blocks)
+    cells: dict = {}  # id(row.figures) -> its cells: equal layers (repeat:, blocks) share Figures
 
     def figures(row):
-        key = (row.kind, row.output, row.params, row.ops, row.elementops, row.activations)
-        known = cells.get(key)
+        f = row.figures
+        known = cells.get(id(f))
         if known is None:
-            known = cells[key] = (row.kind, shape_text(row.output), human(row.params), human(row.ops),
-                                  human(row.elementops), human(row.activations))
+            known = cells[id(f)] = (f.kind, shape_text(f.output), human(f.params), human(f.ops),
+                                    human(f.elementops), human(f.activations))
         return known
 
     names = [f"Σ {row.name}" if row.subtotal else row.name for row in rows]
