@@ -238,7 +238,16 @@ def test_recursive_alias(error):
     assert error("a: &a [*a]\n") == "F:1:4: YAML: found unconstructable recursive node"
 
 
-def test_deep_nesting(error, tmp_path):
+@pytest.fixture(params=["libyaml's own limit", "the event scan first"])
+def nesting_guard(request, monkeypatch):
+    """Both ways deep nesting is refused: libyaml 0.2.6's own limit (the node tree is measured
+    after it), and the scan of the parser's events an older libyaml needs first."""
+    if request.param == "the event scan first":
+        monkeypatch.setattr(yamlio, "_LIBYAML_LIMITS_NESTING", False)
+    return request.param
+
+
+def test_deep_nesting(error, tmp_path, nesting_guard):
     # the top-level mapping is level 1, so 99 brackets inside it are level 100: the limit
     deepest = yamlio.parse_yaml("x: " + "[" * 99 + "1" + "]" * 99 + "\n")["x"]
     for _ in range(98):
@@ -252,7 +261,7 @@ def test_deep_nesting(error, tmp_path):
     assert error(text) == "F:1:107: YAML nesting is deeper than 100 levels"
 
 
-def test_deep_nesting_past_libyamls_own_limit():
+def test_deep_nesting_past_libyamls_own_limit(nesting_guard):
     # libyaml 0.2.6 (PyYAML 6.0.4) stops at its own 1,000 levels, reading ahead of the parser;
     # the error must still be costcalc's, at the bracket that is level 101, on every PyYAML
     with pytest.raises(yamlio.CostcalcError, match="^YAML nesting is deeper than 100 levels$") as info:
@@ -267,8 +276,19 @@ def test_nesting_through_aliases(error):
     # each anchor nests 60 levels around the previous one: 4 * 60 levels once built
     text = "a0: &a0 " + "[" * 60 + "]" * 60 + "\n" + "".join(
         f"a{i}: &a{i} " + "[" * 60 + f"*a{i - 1}" + "]" * 60 + "\n" for i in range(1, 4)) + C3 + "layers: [relu]\n"
-    # level 101 is a2's 40th bracket, on line 3 after "a2: &a2 ": column 9 + 39
-    assert error(text) == "F:3:48: YAML nesting is deeper than 100 levels"
+    # the first node at level 101 in document order: a1 (line 2) is the first entry deeper than
+    # 100 levels, through its 60 brackets and then *a0's 40th, on line 1 after "a0: &a0 ":
+    # column 9 + 39
+    assert error(text) == "F:1:48: YAML nesting is deeper than 100 levels"
+
+
+def test_nesting_is_reported_at_the_first_branch_too_deep(error, nesting_guard):
+    # two branches past the limit: the error is at the first one's level 101, as the parser's
+    # events reach it (the second, deeper one is not the first the parser would refuse)
+    text = "x: [" + "[" * 100 + "]" * 100 + ", " + "[" * 150 + "]" * 150 + "]\n"
+    # level 1 the mapping, 2 the outer list: level 101 is the first branch's 99th bracket,
+    # column 5 + 98
+    assert error(text) == "F:1:103: YAML nesting is deeper than 100 levels"
 
 
 @pytest.mark.parametrize("number", ["1" * 101, "1:" * 60 + "1"])

@@ -39,7 +39,7 @@ layers:
   - {name: sum, add: [a, b]}
 """, "t.yaml"))
     assert to_json(analyze_json([r])) == by_dicts(r)
-    records = [json.loads(line) for line in layer_records(r.layers)]
+    records = [json.loads(line) for line in layer_records(r)]
     assert [x["name"] for x in records] == ["c/0", "c/1", "c/2", "unused", "parts", "a", "b", "sum"]
     assert records[5]["inputs"] == ["parts.0"] and records[7]["inputs"] == ["a", "b"]
     assert records[4]["output"] == [[4, 4, 4], [4, 4, 4]]

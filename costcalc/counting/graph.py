@@ -22,6 +22,7 @@ class Graph:
         self.costs: dict[str, Cost] = {}
         self.warnings: list[str] = []
         self.dead: frozenset = frozenset()  # paths of layers with no path to the model output
+        self.kinds: frozenset = frozenset()  # names of the kinds of its layers (set by infer)
 
     @property
     def name(self) -> str:
@@ -35,12 +36,14 @@ class Graph:
         runs once per Node.key: nodes of equal kind, args and input shapes share one Cost."""
         shapes, costs, file = self.shapes, self.costs, self.spec.file
         known: dict = {}
+        firsts = []  # a node of each key: what a check of kind and args need look at
         for node in self.nodes:
             key = node.key
             cost = known.get(key) if key is not None else None
             if cost is not None:
                 costs[node.path] = cost
                 continue
+            firsts.append(node)
             try:
                 cost = node.kind.cost(node.args, [shapes[p] for p in node.inputs], shapes[node.path])
             except ShapeError as exc:
@@ -50,13 +53,16 @@ class Graph:
             costs[node.path] = cost
             if key is not None:
                 known[key] = cost
-        self._check_ties()
+        self.kinds = frozenset(node.kind.name for node in firsts)  # every kind the graph holds
+        self._check_ties(firsts)
         self._check_reachable()
-        self._name_placeholders()
+        self._name_placeholders(firsts)
         return self
 
-    def _name_placeholders(self):
+    def _name_placeholders(self, firsts):
         """A warning for every placeholder layer (opaque): its zero is never silent."""
+        if not any(node.kind.placeholder_for(node.args) for node in firsts):
+            return
         for node in self.nodes:
             op = node.kind.placeholder_for(node.args)
             if op:
@@ -66,10 +72,12 @@ class Graph:
                     "counted as 0", group="placeholder layers for ops with no kind, counted as 0",
                     item=f"'{node.path}' ({op})", file=self.spec.file))
 
-    def _check_ties(self):
+    def _check_ties(self, firsts):
         """A linear's ``tie`` names an earlier embedding (in its scope, or by full path) whose
         table has the linear's weight shape; ``self.ties`` maps the linear to its path."""
         self.ties = {}
+        if not any(node.kind.name == "linear" and node.args.get("tie") for node in firsts):
+            return  # nodes of one key share their kind and args
         by_path = {n.path: n for n in self.nodes}
         for node in self.nodes:
             tie = node.args.get("tie") if node.kind.name == "linear" else None
@@ -92,11 +100,14 @@ class Graph:
     def _check_reachable(self):
         """Warn (not fail) about layers whose output never reaches the model output."""
         used = {node_of(o) for o in self.outputs}
+        add = used.add
         for node in reversed(self.nodes):
             if node.path in used:
                 for p in node.inputs:
-                    used.add(p if "." not in p else node_of(p))
+                    add(p if "." not in p else node_of(p))
         where = self.spec.file + ":" if self.spec.file else ""
+        if len(used) - (INPUT in used) == len(self.nodes):  # only layers and the input are used
+            return
         self.dead = frozenset(node.path for node in self.nodes if node.path not in used)
         if not self.dead:
             return

@@ -68,7 +68,8 @@ class ModelResult:
     batch: int
     dtype: str
     convention: conventions.Convention
-    layers: list
+    #: each layer's values dict, in the order of graph.nodes: equal layers share one (read-only)
+    values: list
     totals: dict
     graph: Graph
     warnings: list = field(default_factory=list)
@@ -78,6 +79,24 @@ class ModelResult:
     #: one training step's figures (counting/training.py), when asked for (analyze --train)
     training: object | None = None
     _scopes: dict | None = field(default=None, init=False, repr=False, compare=False)
+    #: _tally of the layers, once: the totals and every scope's subtotal are read from it
+    _counts: list | None = field(default=None, repr=False, compare=False)
+    _layers: list | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def layers(self) -> list[LayerResult]:
+        """One LayerResult per layer, in spec order (made when first read: a report of a big
+        spec reads graph.nodes and values, see facts())."""
+        if self._layers is None:
+            shapes = self.graph.shapes
+            self._layers = [LayerResult(n.path, n.kind.name, shapes[n.path], n.inputs, n.scope, v,
+                                        n.label) for n, v in zip(self.graph.nodes, self.values)]
+        return self._layers
+
+    def facts(self):
+        """(node, values) per layer, in spec order: what a LayerResult holds, without making one
+        (node.path is its name, node.scope its scope, graph.shapes[node.path] its output)."""
+        return zip(self.graph.nodes, self.values)
     _by_name: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -92,7 +111,9 @@ class ModelResult:
         if self._scopes is None:
             instances = self.graph.instances
             out = {path: _zero() for path in instances}
-            for scope, values, count in _tally(self.layers):
+            if self._counts is None:
+                self._counts = _tally(self.graph.nodes, self.values)
+            for scope, values, count in self._counts:
                 if scope:
                     mine = out[scope]
                     for m, v in values.items():
@@ -119,7 +140,7 @@ class ModelResult:
         return summary(self)
 
     def to_dict(self, layer_records=None) -> dict:
-        """The JSON contract of `costcalc analyze --format json`. ``layer_records(layers)``, when
+        """The JSON contract of `costcalc analyze --format json`. ``layer_records(result)``, when
         given, makes its "layers" (a JSON writer's own form of each layer's to_dict())."""
         scopes = self.scope_totals()
         extra = {}
@@ -135,7 +156,7 @@ class ModelResult:
             "convention": self.convention.name,
             "ops_unit": self.convention.unit,
             "totals": dict(self.totals),
-            "layers": (layer_records(self.layers) if layer_records
+            "layers": (layer_records(self) if layer_records
                        else [l.to_dict() for l in self.layers]),
             "blocks": {path: {"block": inst.block, **scopes[path]}
                        for path, inst in self.graph.instances.items()},
@@ -164,7 +185,8 @@ def analyze(source, *, convention: str = conventions.DEFAULT, batch: int | None 
     nbytes = DTYPE_BYTES[dt]
     costs, shapes, dead = graph.costs, graph.shapes, graph.dead
     known: dict = {}  # (Node.key, dead) -> the values dict its layers share (read-only)
-    layers = []
+    per_layer = []  # each node's values dict
+    append = per_layer.append
     for node in graph.nodes:
         path = node.path
         key = node.key
@@ -178,23 +200,22 @@ def analyze(source, *, convention: str = conventions.DEFAULT, batch: int | None 
             values = metrics.layer_values(metrics.LayerFacts(c, out, n, nbytes, figure))
             if key is not None:
                 known[key] = values
-        layers.append(LayerResult(path, node.kind.name, shapes[path], node.inputs, node.scope,
-                                  values, node.label))  # node and layer share the inputs list
+        append(values)
     totals = _zero()
-    for _, values, count in _tally(layers):
+    counts = _tally(graph.nodes, per_layer)
+    for _, values, count in counts:
         for m, v in values.items():
             totals[m] += v * count
-    return ModelResult(spec.name, spec.file, spec.input, n, dt, conv, layers, totals, graph,
-                       list(graph.warnings))
+    return ModelResult(spec.name, spec.file, spec.input, n, dt, conv, per_layer, totals, graph,
+                       list(graph.warnings), _counts=counts)
 
 
-_VALUES, _SCOPE = attrgetter("values"), attrgetter("scope")
+_SCOPE = attrgetter("scope")
 
 
-def _tally(layers) -> list:
-    """(scope, values dict, how many of ``layers`` in that scope share that dict): equal layers
+def _tally(nodes, values) -> list:
+    """(scope, values dict, how many of the layers in that scope share that dict): equal layers
     share one dict (analyze), so a total adds each distinct one times its count."""
-    values = list(map(_VALUES, layers))
     by_id = dict(zip(map(id, values), values))
-    counts = Counter(zip(map(_SCOPE, layers), map(id, values)))
+    counts = Counter(zip(map(_SCOPE, nodes), map(id, values)))
     return [(scope, by_id[i], n) for (scope, i), n in counts.items()]

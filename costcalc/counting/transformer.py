@@ -47,6 +47,8 @@ class Dims:
 def dims(result) -> Dims | None:
     """The transformer dimensions of a counted model, or None without attention layers."""
     graph = result.graph
+    if not graph.kinds & {"attention", "matmul"}:
+        return None
     att = [n for n in graph.nodes if n.kind.name == "attention"]
     if att:
         q, k, _ = graph.in_shapes(att[0])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from itertools import chain, islice, repeat
 
-from costcalc.counting.results import FlatRecord
+from costcalc.counting.results import FlatRecord, LayerResult
 
 
 def to_json(obj) -> str:
@@ -36,23 +36,26 @@ class EncodedRecords(list):
 _text = json.encoder.encode_basestring  # what _encode writes for a str (ensure_ascii=False)
 
 
-def layer_records(layers) -> EncodedRecords:
+def layer_records(result) -> EncodedRecords:
     """Each layer's to_dict() as the JSON text _encode writes for it, byte for byte, without
-    building the dicts: equal layers share their values dict (counting/results.py), so the text
-    around the name and inputs is written once per distinct (values, kind, output)."""
+    building the dicts or the LayerResults: equal layers share their values dict
+    (counting/results.py), so the text around the name and inputs is written once per distinct
+    (values, kind, output)."""
     parts: dict = {}  # id(values) -> (kind, output, values, text before the inputs, after them)
+    shapes = result.graph.shapes
     out = EncodedRecords()
     append = out.append
-    for layer in layers:
-        kind, output, values = layer.kind, layer.output, layer.values
+    for node, values in result.facts():
+        kind, output = node.kind.name, shapes[node.path]
         known = parts.get(id(values))
         if known is None or known[0] is not kind or known[1] is not output:
+            layer = LayerResult(node.path, kind, output, node.inputs, node.scope, values)
             record = _encode(layer.to_dict())
             name, inputs = _encode(layer.name), _encode(layer.inputs)
             head, _, tail = record[len('{"name": ') + len(name):].partition(', "inputs": ' + inputs)
             known = parts[id(values)] = (kind, output, values, head + ', "inputs": [', "]" + tail)
-        inputs = layer.inputs
-        append('{"name": ' + _text(layer.name) + known[3]
+        inputs = node.inputs
+        append('{"name": ' + _text(node.path) + known[3]
                + (_text(inputs[0]) if len(inputs) == 1 else ", ".join(map(_text, inputs))) + known[4])
     return out
 

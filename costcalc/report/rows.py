@@ -60,7 +60,7 @@ def layer_rows(result: ModelResult, depth: int | None = None) -> list[DisplayRow
     rows: list[DisplayRow] = []
     append = rows.append
     open_scopes: list[str] = []  # innermost last
-    last_output = None  # the output of the layer before the one being placed
+    last = None  # the node before the one being placed
     shared: dict = {}  # id(values dict) -> its Figures (equal layers share one values dict)
 
     def close_until(scope: str):
@@ -70,13 +70,15 @@ def layer_rows(result: ModelResult, depth: int | None = None) -> list[DisplayRow
             if depth is None or level < depth:
                 collapsed = depth is not None and level == depth - 1
                 # every layer since the scope opened was inside it: the one before is its last
-                append(DisplayRow(path, level, _figures(_kind_of(instances[path]), last_output,
+                append(DisplayRow(path, level, _figures(_kind_of(instances[path]),
+                                                        result.graph.shapes[last.path],
                                                         scope_totals[path]), subtotal=not collapsed))
 
     current = ""  # the innermost open scope ("" when none is)
     level = 0  # of the layers in the current scope
-    for layer in result.layers:
-        scope = layer.scope
+    shapes = result.graph.shapes
+    for node, values in result.facts():
+        scope = node.scope
         if scope != current:
             close_until(scope)
             chain = []
@@ -87,12 +89,11 @@ def layer_rows(result: ModelResult, depth: int | None = None) -> list[DisplayRow
             open_scopes.extend(reversed(chain))
             current = scope
             level = scope.count("/") + 1 if scope else 0
+        last = node
         if depth is None or level < depth:
-            values = layer.values
             figures = shared.get(id(values))
             if figures is None:
-                figures = shared[id(values)] = _figures(layer.kind, layer.output, values)
-            append(DisplayRow(layer.name, level, figures))
-        last_output = layer.output
+                figures = shared[id(values)] = _figures(node.kind.name, shapes[node.path], values)
+            append(DisplayRow(node.path, level, figures))
     close_until("")
     return rows

@@ -91,50 +91,60 @@ def _construct_map(loader, node):
 
 
 def _check_depth(root):
-    """Refuse a node tree nested deeper than MAX_DEPTH, at the first node too deep.
+    """Refuse a node tree nested deeper than MAX_DEPTH, at the first node too deep in document
+    order (where the parser's events would first pass the limit).
 
     Heights are memoised per node, so aliases (a DAG, or a cycle) cost linear time."""
-    height: dict[int, int] = {}
-    stack = [(root, False)]
+    if not isinstance(root, _COLLECTIONS):
+        return
+    height: dict[int, int] = {}  # id -> levels of lists and mappings from it down (a scalar: 0)
+    stack = [(root, None)]
     while stack:
-        node, done = stack.pop()
-        kids = _children(node)
-        if done:  # a list or mapping is one level more than its deepest child; a scalar is 0
-            height[id(node)] = 1 + max((height.get(id(k), 0) for k in kids), default=0) \
-                if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) else 0
+        node, kids = stack.pop()
+        if kids is not None:  # its lists and mappings are measured: it is one level more
+            height[id(node)] = 1 + max(map(height.__getitem__, map(id, kids)), default=0)
         elif id(node) not in height:
-            height[id(node)] = 0  # in progress: a cycle through an alias adds nothing
-            stack.append((node, True))
-            stack.extend((k, False) for k in kids if id(k) not in height)
+            height[id(node)] = 1  # in progress: a cycle through an alias adds nothing
+            kids = _collections_in(node)
+            stack.append((node, kids))
+            stack.extend((k, None) for k in kids if id(k) not in height)
     if height[id(root)] <= MAX_DEPTH:
         return
     node = root
-    for _ in range(MAX_DEPTH):  # walk down the deepest path to the first node past the limit
-        node = max(_children(node), key=lambda k: height.get(id(k), 0))
+    for level in range(1, MAX_DEPTH + 1):  # down to the first node at level MAX_DEPTH + 1
+        kids = _collections_in(node)
+        node = next((k for k in kids if height[id(k)] > MAX_DEPTH - level),
+                    max(kids, key=lambda k: height[id(k)]))
     raise CostcalcError(f"YAML nesting is deeper than {MAX_DEPTH} levels", line=_mark(node)[0],
                         column=_mark(node)[1])
 
 
+#: libyaml 0.2.6 (PyYAML 6.0.4) stops at 1,000 levels of its own, so its recursive composer
+#: cannot exhaust the C stack; an older one must be guarded by a scan of the events first
+_LIBYAML_LIMITS_NESTING = _Base is not yaml.SafeLoader and getattr(
+    getattr(yaml, "_yaml", None), "get_version", lambda: (0, 0, 0))() >= (0, 2, 6)
+
+
 def _check_nesting(text: str):
     """Refuse nesting deeper than MAX_DEPTH from the parser's events, before libyaml composes
-    the node tree: its composer recurses in C and crashes the process (a segmentation fault)
-    on a hundred thousand nested brackets.
+    the node tree: before 0.2.6, its composer recursed in C and crashed the process (a
+    segmentation fault) on a hundred thousand nested brackets."""
+    _scan_depth(yaml.parse(text, Loader=_Loader))
 
-    libyaml 0.2.6 (PyYAML 6.0.4) has a nesting limit of its own that its scanner, reading up to
-    1,024 characters ahead, can reach before the parser has given us level MAX_DEPTH + 1. Then
-    the pure-Python parser, which has no such limit, re-reads the text up to libyaml's mark, so
-    the error and its position are the same whichever libyaml PyYAML bundles."""
+
+def _past_libyamls_limit(text: str, exc: yaml.MarkedYAMLError):
+    """libyaml's own nesting error (0.2.6 and later): its scanner, reading up to 1,024
+    characters ahead, reaches its limit before the parser has given level MAX_DEPTH + 1 to
+    anyone. The pure-Python parser, which has no such limit, re-reads the text up to libyaml's
+    mark and raises costcalc's error at level MAX_DEPTH + 1, so the error and its position are
+    the same whichever libyaml PyYAML bundles. Anything else: returns."""
+    mark = exc.problem_mark
+    if _Base is yaml.SafeLoader or mark is None or "nesting depth" not in str(exc.problem):
+        return
     try:
-        _scan_depth(yaml.parse(text, Loader=_Loader))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        if _Base is yaml.SafeLoader or mark is None or "nesting depth" not in str(exc.problem):
-            raise
-        try:
-            _scan_depth(yaml.parse(text[:mark.index + 1], Loader=yaml.SafeLoader))
-        except yaml.YAMLError:
-            pass  # the cut text ends mid-token: libyaml's own error stands
-        raise
+        _scan_depth(yaml.parse(text[:mark.index + 1], Loader=yaml.SafeLoader))
+    except yaml.YAMLError:
+        pass  # the cut text ends mid-token: libyaml's own error stands
 
 
 def _scan_depth(events):
@@ -149,11 +159,15 @@ def _scan_depth(events):
             depth -= 1
 
 
-def _children(node) -> list:
+_COLLECTIONS = (yaml.MappingNode, yaml.SequenceNode)
+
+
+def _collections_in(node) -> list:
+    """The lists and mappings directly inside a node, keys included, in document order."""
     if isinstance(node, yaml.MappingNode):
-        return [n for pair in node.value for n in pair]
+        return [n for pair in node.value for n in pair if isinstance(n, _COLLECTIONS)]
     if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
+        return [n for n in node.value if isinstance(n, _COLLECTIONS)]
     return []
 
 
@@ -267,8 +281,13 @@ def parse_yaml(text: str, file: str | None = None, what: str = "spec") -> Map:
     if not text.strip():
         raise CostcalcError(f"empty {what} file", file=file)
     try:
-        _check_nesting(text)
-        doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
+        try:
+            if not _LIBYAML_LIMITS_NESTING:
+                _check_nesting(text)
+            doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
+        except yaml.MarkedYAMLError as exc:
+            _past_libyamls_limit(text, exc)
+            raise
     except CostcalcError as exc:
         raise exc.located(file=file)
     except yaml.MarkedYAMLError as exc:
