@@ -78,3 +78,23 @@ layers:
 """)
     assert [l.output for l in r.layers] == [(2, 8, 8), (2, 4, 4), (2, 2, 2)]
     assert r.totals["activations"] == 168  # 2*8*8 + 2*4*4 + 2*2*2 = 128 + 32 + 8
+
+
+def test_arguments_written_alike_are_checked_once_and_written_differently_apart(monkeypatch):
+    """A chain of separate entries (no repeat:) with equal argument mappings checks them once;
+    a value equal in Python but of another type (1 == True) is checked on its own and refused."""
+    from costcalc.ops import args as arg_schema
+    from costcalc.errors import CostcalcError
+    from costcalc.spec import expand
+
+    seen = []
+    original = arg_schema.validate_args
+    monkeypatch.setattr(expand, "validate_args",
+                        lambda kind, *a: seen.append(kind) or original(kind, *a))
+    entry = "  - {conv: {out: 8, kernel: 3, pad: 1, bias: true}}\n  - relu\n"
+    r = run("input: [8, 8, 8]\nlayers:\n" + entry * 50)
+    assert len(r.layers) == 100 and seen == ["conv", "relu"]
+    assert r.totals["params"] == 29_200  # 50 * (8*8*3*3 + 8) = 50 * 584
+    with pytest.raises(CostcalcError, match="'bias' must be true or false, not 1") as info:
+        run("input: [8, 8, 8]\nlayers:\n" + entry + "  - {conv: {out: 8, kernel: 3, pad: 1, bias: 1}}\n")
+    assert info.value.line == 5

@@ -65,6 +65,7 @@ class Expansion:
         # repeated layers (repeat:, block instances) are the norm: equal args and equal shapes
         # are one object each, so that a shape rule runs once per (kind, args, input shapes)
         self.interned: dict = {}  # frozen value -> its one object
+        self.checked: dict = {}  # (kind, frozen value as written) -> its checked, interned args
         self.shape_of: dict = {}  # Node.key -> output shape(s)
         self.shapes: dict[str, Shape | Outputs] = {INPUT: self._intern_shape(spec.input)}
 
@@ -242,7 +243,15 @@ class Expansion:
         return out
 
     def _args(self, entry, kind, kind_value, pos, path) -> dict:
-        """The layer's checked arguments: one object for all equal ones."""
+        """The layer's checked arguments: one object for all equal ones. Checking is a pure
+        function of the value as written, so a value written before is not checked again."""
+        try:
+            written = (kind, frozen(kind_value))
+            args = self.checked.get(written)
+        except TypeError:  # an unhashable scalar: checked, and refused there
+            written, args = None, None
+        if args is not None:
+            return args
 
         def where(key):
             if key is None or not isinstance(kind_value, dict):
@@ -253,7 +262,10 @@ class Expansion:
             args = validate_args(kind.name, kind.args, kind_value, where)
         except CostcalcError as exc:
             raise exc.located(file=self.spec.file, layer=path)
-        return self._intern((kind.name, frozen(args)), args)
+        args = self._intern((kind.name, frozen(args)), args)
+        if written is not None:
+            self.checked[written] = args
+        return args
 
     def _intern(self, key, value):
         """The one object for ``key`` (``value`` the first time); ``value`` itself when the key
@@ -364,9 +376,10 @@ class Expansion:
 
     def _what(self, entry, pos, scope):
         """(kind, its argument value, block name) of an entry; exactly one of kind/block."""
-        others = [k for k in entry if k not in ENTRY_KEYS]
-        known = [k for k in others if ops.get(k) is not None]
-        unknown = [k for k in others if ops.get(k) is None]
+        known, unknown = [], []
+        for k in entry:
+            if k not in ENTRY_KEYS:
+                (known if ops.get(k) is not None else unknown).append(k)
         name = entry.get("name")
         layer = f"{scope}/{name}" if scope and isinstance(name, str) else (name if isinstance(name, str) else scope)
         if unknown:
@@ -426,13 +439,20 @@ class Expansion:
         return out
 
 
+_SCALARS = frozenset((int, str, float, bool, type(None)))
+
+
 def frozen(value):
     """A hashable key equal only for equal values of the same types (1, 1.0 and True differ)."""
+    t = type(value)
+    if t in _SCALARS:
+        return t, value
     if isinstance(value, dict):
-        return dict, tuple((k, frozen(v)) for k, v in value.items())
+        return dict, tuple((k, (type(v), v) if type(v) in _SCALARS else frozen(v))
+                           for k, v in value.items())
     if isinstance(value, (list, tuple)):
-        return type(value), tuple(frozen(v) for v in value)
-    return type(value), value
+        return t, tuple(frozen(v) for v in value)
+    return t, value
 
 
 IN = "in__"  # ${in.C} is read as the name in__C (``in`` is a Python keyword)
