@@ -95,27 +95,40 @@ def _parse(expr: str):
     return ast.parse(expr, mode="eval")
 
 
+@functools.lru_cache(maxsize=4096)  # a block's texts, read once, not once per instance
+def _plan(text: str) -> tuple:
+    """How a '$...' text is evaluated: ("name", name), ("expr", tree, expr), or ("error", msg)."""
+    if text.startswith("${") and text.endswith("}"):
+        expr = text[2:-1].strip()
+        if len(expr) > MAX_EXPR_LEN:
+            return "error", f"expression longer than {MAX_EXPR_LEN} characters"
+        expr = IN_RE.sub(lambda m: IN + m.group(1), expr)
+        try:
+            return "expr", _parse(expr), expr
+        except SyntaxError:
+            return "error", f"'{text}' is not a valid expression"
+    return "name", IN_RE.sub(lambda m: IN + m.group(1), text[1:])
+
+
 def evaluate(text: str, env: dict):
     """Value of '$name' or '${expr}'; other strings are returned unchanged."""
     if not isinstance(text, str) or not text.startswith("$"):
         return text
-    if text.startswith("${") and text.endswith("}"):
-        expr = text[2:-1].strip()
-        if len(expr) > MAX_EXPR_LEN:
-            raise CostcalcError(f"expression longer than {MAX_EXPR_LEN} characters")
-        expr = IN_RE.sub(lambda m: IN + m.group(1), expr)
-        try:
-            tree = _parse(expr)
-        except SyntaxError:
-            raise CostcalcError(f"'{text}' is not a valid expression") from None
-        return _eval(tree, env, expr)
-    name = IN_RE.sub(lambda m: IN + m.group(1), text[1:])
-    if name.startswith(IN) and name not in env:
-        raise CostcalcError(_no_axis(name, env))
-    if name not in env:
+    plan = _plan(text)
+    if plan[0] == "name":
+        name = plan[1]
+        if name in env:
+            return env[name]
+        if name.startswith(IN):
+            raise CostcalcError(_no_axis(name, env))
         raise CostcalcError(f"'{text}' is not a parameter of this block "
                             f"(parameters: {_params(env)})")
-    return env[name]
+    if plan[0] == "error":
+        raise CostcalcError(plan[1])
+    return _eval(plan[1], env, plan[2])
+
+
+_PLAIN = frozenset((int, float, bool, type(None)))  # values no '$' can be in
 
 
 class Substitution:
@@ -165,12 +178,13 @@ class Substitution:
             out.pos, out.key_pos = getattr(value, "pos", None), getattr(value, "key_pos", {})
             done[id(value)] = (value, out)
             for k, v in value.items():
-                out[k] = self._sub(v, env, done)
+                out[k] = v if type(v) in _PLAIN else self._sub(v, env, done)
         else:
             out = Seq()
             out.pos, out.item_pos = getattr(value, "pos", None), getattr(value, "item_pos", [])
             done[id(value)] = (value, out)
-            out.extend(self._sub(v, env, done) for v in value)
+            sub = self._sub
+            out.extend(v if type(v) in _PLAIN else sub(v, env, done) for v in value)
         return out
 
 
