@@ -341,3 +341,24 @@ def test_a_killed_update_leaves_a_temp_file_that_the_next_run_removes(tmp_path, 
     assert sorted(f.name for f in p.iterdir() if f.name.startswith(".")) == \
         sorted(others + [in_progress.name])
     assert json.loads((p / "costcalc.lock").read_text()) == json.loads(before)
+
+
+def test_the_lock_text_is_json_that_reads_back_as_its_entries():
+    """lock_text lays its JSON out by hand (a line per layer); read back, it is the entries of
+    every shipped spec, figures equal to each layer's own."""
+    import costcalc
+    from costcalc.expectations.lock import entry_for, lock_text
+    from conftest import ROOT
+    from costcalc.spec.schema import spec_files
+
+    specs = spec_files(ROOT / "specs")
+    results = {str(s): costcalc.analyze(str(s)) for s in specs}
+    entries = {s: entry_for(r) for s, r in results.items()}
+    back = json.loads(lock_text(entries, ROOT / "costcalc.lock"))["specs"]
+    assert back == {os.path.relpath(s, ROOT): e for s, e in entries.items()}
+    for s, r in results.items():
+        layers = back[os.path.relpath(s, ROOT)]["layers"]
+        assert len(layers) == len(r.layers)
+        for layer in r.layers:
+            assert layers[layer.name] == {"params": layer.params, "macs": layer.macs,
+                                          "activations": layer.activations}
