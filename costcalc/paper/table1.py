@@ -124,9 +124,10 @@ def _row(graph, top, members) -> Table1Row:
         label = first.label or presentation.label(first.kind.name, first.args)
         patch = presentation.of(first.kind.name).patch(first.args)
     layers = [l for _, l in members]
+    values = [l.values for l in layers]
     return Table1Row(name=top, type=rtype, label=label, patch=patch, output=tuple(layers[-1].output),
-               depth=_depth(nodes), filters=filters, params=sum(l.params for l in layers),
-               weights=sum(l.weights for l in layers), macs=sum(l.macs for l in layers),
+               depth=_depth(nodes), filters=filters, params=sum(v["params"] for v in values),
+               weights=sum(v["weights"] for v in values), macs=sum(v["macs"] for v in values),
                layers=[l.name for l in layers])
 
 
