@@ -53,7 +53,8 @@ def _paths(results) -> list[dict]:
             while scope:
                 last[scope] = i
                 scope = r.instances[scope].parent
-        keyed = [((i, 0, 0), l.name, {"params": l.params, "ops": l.ops}) for i, l in enumerate(r.layers)]
+        keyed = [((i, 0, 0), l.name, {"params": l.values["params"], "ops": l.values["ops"]})
+                 for i, l in enumerate(r.layers)]
         keyed += [((last.get(path, -1), 1, -path.count("/")), path,
                    {"params": totals["params"], "ops": totals["ops"]})
                   for path, totals in r.scope_totals().items()]
