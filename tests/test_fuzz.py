@@ -37,6 +37,7 @@ from costcalc.spec.expand import ENTRY_KEYS
 from costcalc.spec.schema import TOP_KEYS, spec_files
 from conftest import run_cli
 from hostile import BOMB_SLOTS, alias_bomb_in, aliased_argument_spec, substituted_list_spec
+from bench.specgen import one_repeat_spec, repeat_near_limit_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = spec_files(ROOT / "specs")  # every shipped spec, in subfolders too (claims files apart)
@@ -47,6 +48,9 @@ DOCS = {name: yaml.safe_load(text) for name, text in TEXTS.items()}
 SEEDS = {f"alias bomb in {slot}": alias_bomb_in(slot) for slot in BOMB_SLOTS}
 SEEDS["aliased argument x 200 instances"] = aliased_argument_spec(200)  # 2,000 in test_hostile.py
 SEEDS["substituted list x 2,000 instances"] = substituted_list_spec()
+# the largest valid specs (issue 19.4): every command answers, and rows of the table are plain
+SEEDS["one relu x repeat 100,000"] = one_repeat_spec()
+SEEDS["900 entries x repeat 100, just under 10 MiB"] = repeat_near_limit_spec()
 
 EXAMPLES = int(os.environ.get("COSTCALC_FUZZ_EXAMPLES", "100"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, print_blob=True,

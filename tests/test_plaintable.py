@@ -126,3 +126,38 @@ def test_a_rich_renderable_cell_goes_to_rich(monkeypatch):
     assert plaintable.plain_lines(t, console()) is None
     ref, out, fast = both(monkeypatch, lambda c: plaintable.print_table(c, t))
     assert out == ref and fast == 0
+
+
+@pytest.mark.parametrize("spec", SHIPPED, ids=lambda p: str(Path(p).relative_to(ROOT)))
+def test_the_chart_equals_rich(monkeypatch, spec):
+    """`analyze --chart` without colour: each distinct bar is drawn by rich once as text, and
+    the table (no box, no edges, fixed-width bar columns) takes the fast path; equal to rich
+    drawing every Bar itself, at 160 columns and at 90 (too narrow: rich lays it out)."""
+    r = costcalc.analyze(spec)
+    bars = console()
+    bars.print(tables.chart_table(r, None))  # rich's own Bar renderables in every cell
+    ref, out, fast = both(monkeypatch, lambda c: tables.print_analyze([r], None, c, chart=True))
+    assert out == ref and ref.startswith(bars.file.getvalue())
+    assert fast == 1 + bool(r.claims)  # the chart, and the claims table after it
+    ref, out, _ = both(monkeypatch, lambda c: tables.print_analyze([r], 1, c, chart=True), width=90)
+    assert out == ref
+
+
+def test_a_chart_of_100000_rows_is_drawn_from_one_bar_per_figure(monkeypatch, write_spec):
+    from rich import bar
+
+    from bench.specgen import one_repeat_spec
+
+    drawn = []
+    original = bar.Bar.__rich_console__
+    monkeypatch.setattr(bar.Bar, "__rich_console__", lambda *a: drawn.append(1) or original(*a))
+    r = costcalc.analyze(write_spec(one_repeat_spec()))
+    out = console()
+    tables.print_analyze([r], None, out, chart=True)
+    lines = out.file.getvalue().splitlines()
+    # title, header, 100,000 relus and the repeat's subtotal, then the summary
+    assert len(lines) == 2 + 100_001 + len(summary_lines(r))
+    # relu: 0 MACs, 0 params, 512 activations; the subtotal Σ r: 0, 0, 51,200,000 = 100,000 * 512
+    # MACs and params are 0 on a scale of 1 (an empty bar, one text for both); activations 512
+    # and 51,200,000 on a scale of 51,200,000: three bars drawn, not 600,006
+    assert len(drawn) == 3

@@ -36,12 +36,15 @@ _END_SECTION = attrgetter("end_section")
 
 def _simple(table) -> bool:
     """The table uses only what plain_lines reproduces."""
-    return (table.box is boxes.SIMPLE_HEAD and table.show_edge and table.pad_edge and table.show_header
+    # a simple head box with its edges, or (a chart) no box, no edges and no footer
+    framed = table.box is boxes.SIMPLE_HEAD and table.show_edge
+    bare = table.box is None and not table.show_edge and not table.show_footer
+    return ((framed or bare) and table.pad_edge and table.show_header
             and not table.expand and table.width is None and table.min_width is None
             and not table.show_lines and not table.leading and not table.collapse_padding
             and tuple(table.padding) == (0, 1, 0, 1) and not table.caption
             and (not table.title or table.title_justify == "left")
-            and all(c.width is None and c.min_width is None and c.max_width is None
+            and all(c.min_width is None and c.max_width is None
                     and c.ratio is None and c.justify in ("left", "right") for c in table.columns)
             and not any(map(_END_SECTION, table.rows)))
 
@@ -74,21 +77,27 @@ def plain_lines(table, console) -> list[str] | None:
             return None
         # a plain text is as many cells wide as it has characters
         longest.append(max(map(len, seen), default=0))
-        widths.append(max([longest[-1], *map(len, extra)]) + 2)
-    table_width = sum(widths) + len(columns) + 1
+        widest = max([longest[-1], *map(len, extra)])
+        if col.width is not None:  # a fixed width: rich wraps or crops a cell wider than it
+            if widest > col.width:
+                return None
+            widest = col.width
+        widths.append(widest + 2)
+    table_width = sum(widths) + table._extra_width
     if table_width > console.width:
-        if len(table.rows) > MAX_WRAPPED_ROWS:
-            return None
+        if len(table.rows) > MAX_WRAPPED_ROWS or any(c.width is not None for c in columns):
+            return None  # (rich shrinks the other columns around a fixed width its own way)
         # too wide: rich's own layout decides the widths (it measures every cell), and a cell
         # that does not fit its column is wrapped by rich (_wrapped)
         widths = table._calculate_column_widths(
             console, console.options.update_width(console.width - table._extra_width))
-        table_width = sum(widths) + len(columns) + 1
+        table_width = sum(widths) + table._extra_width
     title = table.title
     if title and (_width(title) < 0 or title != " ".join(title.split()) or cell_len(title) > table_width):
         return None
-    box = table.box.substitute(console.options, safe=console.safe_box if table.safe_box is None
-                               else table.safe_box)
+    box = table.box and table.box.substitute(console.options, safe=console.safe_box
+                                             if table.safe_box is None else table.safe_box)
+    edges = _Edges(box)
 
     rooms = [w - 2 for w in widths]
     lefts = [c.justify == "left" for c in columns]
@@ -105,29 +114,39 @@ def plain_lines(table, console) -> list[str] | None:
     lines = []
     if title:
         lines.append(title + " " * (table_width - cell_len(title)))
-    lines.append(box.get_top(widths))
+    if box:
+        lines.append(box.get_top(widths))
     if show_header:
-        lines.append(line([c.header for c in columns], box.head_left, box.head_vertical, box.head_right))
-        lines.append(box.get_row(widths, "head", edge=True))
+        lines.append(line([c.header for c in columns], *edges.head))
+        if box:
+            lines.append(box.get_row(widths, "head", edge=True))
     n = len(table.rows)
     if columns and all(w <= room for w, room in zip(longest, rooms)):
         # every cell fits: justify each column's cells at once, then join each row's
         body = n if show_footer else n - 1
-        lines += _fitted_rows([cells[:body] for cells in grid], distinct, rooms, lefts,
-                              box.mid_left, box.mid_vertical, box.mid_right)
+        lines += _fitted_rows([cells[:body] for cells in grid], distinct, rooms, lefts, *edges.mid)
         if n and not show_footer:
-            lines += _fitted_rows([cells[-1:] for cells in grid], distinct, rooms, lefts,
-                                  box.foot_left, box.foot_vertical, box.foot_right)
+            lines += _fitted_rows([cells[-1:] for cells in grid], distinct, rooms, lefts, *edges.foot)
     else:  # a cell wider than its column: rows of such cells are wrapped
         for i, cells in enumerate(zip(*grid)):
             last = i == n - 1 and not show_footer
-            lines.append(line(cells, box.foot_left, box.foot_vertical, box.foot_right) if last else
-                         line(cells, box.mid_left, box.mid_vertical, box.mid_right))
+            lines.append(line(cells, *(edges.foot if last else edges.mid)))
     if show_footer:
         lines.append(box.get_row(widths, "foot", edge=True))
-        lines.append(line([c.footer for c in columns], box.foot_left, box.foot_vertical, box.foot_right))
-    lines.append(box.get_bottom(widths))
+        lines.append(line([c.footer for c in columns], *edges.foot))
+    if box:
+        lines.append(box.get_bottom(widths))
     return lines
+
+
+class _Edges:
+    """(left, vertical, right) of the header, the body rows and the last row: the box's
+    characters, or nothing for a table without a box (and without edges)."""
+
+    def __init__(self, box):
+        self.head = (box.head_left, box.head_vertical, box.head_right) if box else ("", "", "")
+        self.mid = (box.mid_left, box.mid_vertical, box.mid_right) if box else ("", "", "")
+        self.foot = (box.foot_left, box.foot_vertical, box.foot_right) if box else ("", "", "")
 
 
 def _fitted_rows(cells, distinct, rooms, lefts, left, vertical, right) -> list[str]:

@@ -63,7 +63,7 @@ def print_analyze(results, depth=None, out: Console | None = None, chart: bool =
     for i, r in enumerate(results):
         if i:
             out.print()
-        print_table(out, (chart_table if chart else analyze_table)(r, depth))
+        print_table(out, chart_table(r, depth, out) if chart else analyze_table(r, depth))
         for line in summary_lines(r):
             out.print(line)
         if r.claims:
@@ -74,9 +74,11 @@ def print_analyze(results, depth=None, out: Console | None = None, chart: bool =
 CHART_BAR = 24  # characters for the longest bar
 
 
-def chart_table(result, depth=None) -> Table:
+def chart_table(result, depth=None, out: Console | None = None) -> Table:
     """`analyze --chart`: one line per row of layer_rows, a bar each for the ops figure, params
-    and activations (each column on one scale: its largest row), with the rounded figure."""
+    and activations (each column on one scale: its largest row), with the rounded figure.
+    Without colour (a file or a pipe), each distinct bar is drawn by rich once, as its text, so
+    that the table's cells are plain text (plaintable)."""
     from rich.bar import Bar
 
     rows = layer_rows(result, depth)
@@ -88,11 +90,24 @@ def chart_table(result, depth=None) -> Table:
     for attr, title in cols:
         table.add_column(title, width=CHART_BAR, no_wrap=True)
         table.add_column("", justify="right")
+    as_text = out is not None and out.color_system is None and not out.record
+    drawn: dict = {}  # (scale, value) -> the bar's text
+
+    def bar(scale, value):
+        if not as_text:
+            return Bar(scale, 0, value, width=CHART_BAR)
+        text = drawn.get((scale, value))
+        if text is None:
+            line, = out.render_lines(Bar(scale, 0, value, width=CHART_BAR),
+                                     out.options.update(width=CHART_BAR), pad=False)
+            text = drawn[scale, value] = "".join(segment.text for segment in line)
+        return text
+
     for row in rows:
         cells = [f"Σ {row.name}" if row.subtotal else row.name]
         for (attr, _), scale in zip(cols, scales):
             value = getattr(row, attr)
-            cells += [Bar(scale, 0, value, width=CHART_BAR), human(value)]
+            cells += [bar(scale, value), human(value)]
         table.add_row(*cells, style="bold" if row.subtotal else None)
     return table
 
