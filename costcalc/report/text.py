@@ -44,19 +44,34 @@ def analyze_csv(results) -> str:
 _FIGURE = re.compile(r"^[−+-]?[\d,.]+[KMGTkB%×]?i?$|^$|^—$")
 
 
+def _distinct(rows, i):
+    column = [r[i] for r in rows]
+    try:
+        return set(column)
+    except TypeError:
+        return column
+
+
 def md_table(header, rows, align: str | None = None) -> str:
     """A markdown table. ``align`` has one letter per column, l or r; by default a column whose
     cells are all figures (120.4M, 1,024, 5.4%) aligns right and any other column left."""
-    if align is None:
-        align = "".join("r" if rows and all(_FIGURE.match(str(r[i]).strip("*")) for r in rows) else "l"
-                        for i in range(len(header)))
+    if align is None:  # each distinct cell of a column is looked at once (repeated layers)
+        align = "".join("r" if rows and all(_FIGURE.match(str(c).strip("*")) for c in _distinct(rows, i))
+                        else "l" for i in range(len(header)))
+    escaped: dict = {}
 
     def cell(v):
-        return str(v).replace("|", "\\|")
+        try:
+            text = escaped.get(v)
+        except TypeError:  # an unhashable cell
+            return str(v).replace("|", "\\|")
+        if text is None:
+            text = escaped[v] = str(v).replace("|", "\\|")
+        return text
 
     out = ["| " + " | ".join(header) + " |",
            "|" + "|".join("---" if a == "l" else "---:" for a in align) + "|"]
-    out += ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows]
+    out += ["| " + " | ".join(map(cell, r)) + " |" for r in rows]
     return "\n".join(out)
 
 
@@ -110,9 +125,17 @@ def analyze_markdown(results, depth=None) -> str:
     parts = []
     for r in results:
         unit = r.convention.unit
-        rows = [[("**" + row.name + "**") if row.subtotal else row.name, row.kind,
-                 shape_text(row.output), human(row.params), human(row.ops), human(row.elementops),
-                 human(row.activations)] for row in layer_rows(r, depth)]
+        cells: dict = {}  # id(row.figures) -> its cells: equal layers share their Figures
+
+        def figures(f):
+            known = cells.get(id(f))
+            if known is None:
+                known = cells[id(f)] = [f.kind, shape_text(f.output), human(f.params), human(f.ops),
+                                        human(f.elementops), human(f.activations)]
+            return known
+
+        rows = [[("**" + row.name + "**") if row.subtotal else row.name, *figures(row.figures)]
+                for row in layer_rows(r, depth)]
         t = r.totals
         rows.append(["**total**", "", "", human(t["params"]), human(t["ops"]),
                      human(t["elementops"]), human(t["activations"])])
