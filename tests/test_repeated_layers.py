@@ -98,3 +98,20 @@ def test_arguments_written_alike_are_checked_once_and_written_differently_apart(
     with pytest.raises(CostcalcError, match="'bias' must be true or false, not 1") as info:
         run("input: [8, 8, 8]\nlayers:\n" + entry + "  - {conv: {out: 8, kernel: 3, pad: 1, bias: 1}}\n")
     assert info.value.line == 5
+
+
+def test_layers_that_share_a_values_dict_share_their_kind_and_output():
+    """The reports format each distinct values dict once (rows, csv, json, lock): that holds
+    only if layers sharing one dict also share kind and output shape. Every shipped spec."""
+    from conftest import ROOT, SPECS
+    from costcalc.spec.schema import spec_files
+
+    shared = 0
+    for spec in spec_files(SPECS) + [ROOT / "tests" / "data" / "every_kind.yaml"]:
+        r = costcalc.analyze(str(spec))
+        seen = {}
+        for layer in r.layers:
+            kind, output = seen.setdefault(id(layer.values), (layer.kind, layer.output))
+            assert (kind, output) == (layer.kind, layer.output), (spec, layer.name)
+        shared += len(r.layers) - len(seen)
+    assert shared > 1_000  # the check saw sharing: GPT-3's 96 layers, ResNets' blocks ...

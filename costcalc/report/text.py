@@ -34,9 +34,14 @@ def analyze_csv(results) -> str:
                 *names[names.index("ops") + 1:]])
     for r in results:
         unit = r.convention.unit
-        for l in r.layers:
-            w.writerow([r.name, l.name, l.kind, shape_text(l.output).replace("×", "x"),
-                        *_with_unit([l.values[m] for m in names], unit)])
+        shapes = r.graph.shapes
+        tails: dict = {}  # id(values) -> the row after the name: equal layers share values
+        for node, values in r.facts():
+            tail = tails.get(id(values))
+            if tail is None:
+                tail = tails[id(values)] = [node.kind.name, shape_text(shapes[node.path]).replace("×", "x"),
+                                            *_with_unit([values[m] for m in names], unit)]
+            w.writerow([r.name, node.path, *tail])
         w.writerow([r.name, "TOTAL", "", "", *_with_unit([r.totals[m] for m in names], unit)])
     return buf.getvalue()
 
