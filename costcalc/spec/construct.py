@@ -330,8 +330,7 @@ class _Walk:
             self.foreign = self.foreign or isinstance(value, (dict, list))
             return value
         if not (kind is MappingNode and tag == _MAP or kind is SequenceNode and tag == _SEQ):
-            self.check_depth()  # before PyYAML recurses into it; its measures are not known
-            self.foreign = True
+            self.foreign = True  # its measures are not known
             return self.loader.construct_object(node, deep=True)
         if node in self.busy:
             raise ConstructorError(None, None, "found unconstructable recursive node",
