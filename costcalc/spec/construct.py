@@ -358,7 +358,7 @@ class _Walk:
             for item in node.value:
                 if item.tag == _STR and type(item) is ScalarNode:
                     value = item.value
-                    if not value.isprintable():  # the common case, without a call
+                    if not value.isprintable():  # printable, the common case: no call
                         _plain_text(value, item)
                 else:
                     value = value_of(item, inner)
@@ -402,7 +402,7 @@ class Loader(ReferenceLoader):
 
     def resolve(self, kind, value, implicit):
         """PyYAML's tag for a node, remembered for each plain scalar's text: with no path
-        resolvers (costcalc adds none), that tag depends on the text alone."""
+        resolvers (costcalc adds none), a plain scalar's tag depends on its text alone."""
         if kind is ScalarNode and implicit[0] and not self.yaml_path_resolvers:
             tag = self.plain_tags.get(value)
             if tag is None:
