@@ -1,8 +1,10 @@
 """Read a YAML file safely, keeping the line and column of every mapping, key and item.
 
-Only yaml's *safe* loader is used, so Python-object tags are refused. Duplicate keys
-are an error (PyYAML would silently keep the last one). Alias expansion is bounded so
-a "billion laughs" document is refused in linear time.
+The file is read with clear errors for every way that can fail, parsed by libyaml, and built
+into Map/Seq/scalars by ``construct`` (which also holds the limits on the document built:
+nesting, alias expansion, number length); every YAML error becomes one costcalc error with
+its line and column. Alias expansion is bounded so a "billion laughs" document is refused in
+linear time.
 """
 from __future__ import annotations
 
@@ -11,112 +13,14 @@ import stat
 
 import yaml
 
-from costcalc.errors import CostcalcError, describe, unprintable
+from costcalc.errors import CostcalcError, describe
+from costcalc.spec.construct import (MAX_DEPTH, MAX_EXPANDED_NODES, MAX_NUMBER_CHARS, Base as _Base,
+                                     Loader as _Loader, Map, Seq, pos_of, too_deep)
+
+__all__ = ["MAX_DEPTH", "MAX_EXPANDED_NODES", "MAX_FILE_BYTES", "MAX_NUMBER_CHARS", "Map", "Seq",
+           "load_yaml_file", "parse_yaml", "pos_of", "read_text"]
 
 MAX_FILE_BYTES = 10 * 1024 * 1024  # 10 MiB: documented in the README's "Errors" section
-MAX_EXPANDED_NODES = 1_000_000  # nodes after alias expansion
-MAX_NUMBER_CHARS = 100  # a whole number in YAML: at most this many characters
-MAX_DEPTH = 100  # lists and mappings inside each other (a spec needs about 6)
-
-try:  # the C loader is several times faster; both give marks
-    _Base = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - libyaml missing
-    _Base = yaml.SafeLoader
-
-
-class Map(dict):
-    """A YAML mapping that remembers where it and each of its keys stand (1-based)."""
-
-    pos: tuple[int, int] | None = None
-    key_pos: dict
-
-
-class Seq(list):
-    """A YAML sequence that remembers where it and each of its items stand (1-based)."""
-
-    pos: tuple[int, int] | None = None
-    item_pos: list
-
-
-def pos_of(node, key=None):
-    """(line, column) of a mapping/sequence, or of one key/item in it; None if unknown."""
-    if key is not None:
-        if isinstance(node, Map):
-            return node.key_pos.get(key, node.pos)
-        if isinstance(node, Seq) and isinstance(key, int) and 0 <= key < len(node.item_pos):
-            return node.item_pos[key]
-    return getattr(node, "pos", None)
-
-
-def _mark(node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1
-
-
-class _Loader(_Base):
-    def construct_document(self, node):
-        _check_depth(node)  # aliases can nest deeper than the text does
-        return super().construct_document(node)
-
-    def flatten_mapping(self, node):
-        """Refuse YAML merge keys ('<<'): merged copies of aliased mappings can grow
-        exponentially before anything is counted, and blocks do the same job safely."""
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                raise CostcalcError("YAML merge keys ('<<') are not supported; use a block "
-                                    "for repeated layers", line=_mark(key_node)[0],
-                                    column=_mark(key_node)[1])
-            if key_node.tag == "tag:yaml.org,2002:value":  # as PyYAML does: '=' is a plain key
-                key_node.tag = "tag:yaml.org,2002:str"
-
-
-def _construct_map(loader, node):
-    loader.flatten_mapping(node)
-    out = Map()
-    out.pos = _mark(node)
-    out.key_pos = {}
-    yield out
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        try:
-            hash(key)
-        except TypeError:
-            raise CostcalcError("a mapping key must be a plain value", line=_mark(key_node)[0],
-                                column=_mark(key_node)[1]) from None
-        if key in out:
-            first = out.key_pos[key]
-            raise CostcalcError(f"duplicate key '{key}' (first at line {first[0]})",
-                                line=_mark(key_node)[0], column=_mark(key_node)[1])
-        out[key] = loader.construct_object(value_node, deep=True)
-        out.key_pos[key] = _mark(key_node)
-
-
-def _check_depth(root):
-    """Refuse a node tree nested deeper than MAX_DEPTH, at the first node too deep in document
-    order (where the parser's events would first pass the limit).
-
-    Heights are memoised per node, so aliases (a DAG, or a cycle) cost linear time."""
-    if not isinstance(root, _COLLECTIONS):
-        return
-    height: dict[int, int] = {}  # id -> levels of lists and mappings from it down (a scalar: 0)
-    stack = [(root, None)]
-    while stack:
-        node, kids = stack.pop()
-        if kids is not None:  # its lists and mappings are measured: it is one level more
-            height[id(node)] = 1 + max(map(height.__getitem__, map(id, kids)), default=0)
-        elif id(node) not in height:
-            height[id(node)] = 1  # in progress: a cycle through an alias adds nothing
-            kids = _collections_in(node)
-            stack.append((node, kids))
-            stack.extend((k, None) for k in kids if id(k) not in height)
-    if height[id(root)] <= MAX_DEPTH:
-        return
-    node = root
-    for level in range(1, MAX_DEPTH + 1):  # down to the first node at level MAX_DEPTH + 1
-        kids = _collections_in(node)
-        node = next((k for k in kids if height[id(k)] > MAX_DEPTH - level),
-                    max(kids, key=lambda k: height[id(k)]))
-    raise CostcalcError(f"YAML nesting is deeper than {MAX_DEPTH} levels", line=_mark(node)[0],
-                        column=_mark(node)[1])
 
 
 #: libyaml 0.2.6 (PyYAML 6.0.4) stops at 1,000 levels of its own, so its recursive composer
@@ -153,84 +57,9 @@ def _scan_depth(events):
         if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:
-                raise CostcalcError(f"YAML nesting is deeper than {MAX_DEPTH} levels",
-                                    line=_mark(event)[0], column=_mark(event)[1])
+                raise too_deep(event)
         elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
             depth -= 1
-
-
-_COLLECTIONS = (yaml.MappingNode, yaml.SequenceNode)
-
-
-def _collections_in(node) -> list:
-    """The lists and mappings directly inside a node, keys included, in document order."""
-    if isinstance(node, yaml.MappingNode):
-        return [n for pair in node.value for n in pair if isinstance(n, _COLLECTIONS)]
-    if isinstance(node, yaml.SequenceNode):
-        return [n for n in node.value if isinstance(n, _COLLECTIONS)]
-    return []
-
-
-def _construct_int(loader, node):
-    """YAML's int, with a length bound: Python refuses to read ints over 4,300 digits, and
-    YAML 1.1's base-60 ints (1:20:30) take quadratic time when long."""
-    text = loader.construct_scalar(node)
-    if len(text) > MAX_NUMBER_CHARS:
-        raise CostcalcError(f"a number written with {len(text):,} characters; the limit is "
-                            f"{MAX_NUMBER_CHARS}", line=_mark(node)[0], column=_mark(node)[1])
-    return loader.construct_yaml_int(node)
-
-
-def _construct_str(loader, node):
-    """YAML's str, refusing control characters other than line breaks and tab, lone surrogates
-    and bidi overrides (YAML's escapes write them: "\\e[2J", "\\0", "\\ud800"): a name, label
-    or note holding one would reach the terminal raw in every report."""
-    text = loader.construct_scalar(node)
-    bad = unprintable(text)
-    if bad is not None:
-        raise CostcalcError(f"text holds the control character U+{ord(bad):04X}; names, labels and "
-                            "notes are plain text", line=_mark(node)[0], column=_mark(node)[1])
-    return text
-
-
-def _construct_seq(loader, node):
-    out = Seq()
-    out.pos = _mark(node)
-    out.item_pos = [_mark(n) for n in node.value]
-    yield out
-    out.extend(loader.construct_object(n, deep=True) for n in node.value)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
-_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
-_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
-_Loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
-
-
-def _expanded_size(root) -> int:
-    """Number of nodes the document would have with every alias expanded (memoised, linear)."""
-    sizes: dict[int, int] = {}
-    stack = [(root, False)]
-    while stack:
-        obj, done = stack.pop()
-        if not isinstance(obj, (dict, list)):
-            continue
-        key = id(obj)
-        if key in sizes and not done:
-            continue
-        children = list(obj.values()) if isinstance(obj, dict) else obj
-        if done:
-            total = 1
-            for c in children:
-                total += sizes.get(id(c), 1) if isinstance(c, (dict, list)) else 1
-                if total > MAX_EXPANDED_NODES:
-                    break
-            sizes[key] = total
-        else:
-            sizes[key] = 1  # provisional: guards against self-referencing aliases
-            stack.append((obj, True))
-            stack.extend((c, False) for c in children if isinstance(c, (dict, list)))
-    return sizes.get(id(root), 1)
 
 
 _NOT_REGULAR = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a character device"),
@@ -284,7 +113,8 @@ def parse_yaml(text: str, file: str | None = None, what: str = "spec") -> Map:
         try:
             if not _LIBYAML_LIMITS_NESTING:
                 _check_nesting(text)
-            doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
+            doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader;
+            # it refuses nesting and alias expansion past the limits
         except yaml.MarkedYAMLError as exc:
             _past_libyamls_limit(text, exc)
             raise
@@ -311,8 +141,6 @@ def parse_yaml(text: str, file: str | None = None, what: str = "spec") -> Map:
         raise CostcalcError("YAML nesting is too deep", file=file) from None
     if doc is None:
         raise CostcalcError(f"empty {what} file", file=file)
-    if _expanded_size(doc) > MAX_EXPANDED_NODES:  # first: nothing may walk or show a bomb
-        raise CostcalcError(f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes", file=file)
     if not isinstance(doc, dict):
         raise CostcalcError(f"the top level must be a mapping of keys, not {describe(doc)}",
                             file=file, line=1, column=1)
