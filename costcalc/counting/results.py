@@ -82,6 +82,7 @@ class ModelResult:
     #: _tally of the layers, once: the totals and every scope's subtotal are read from it
     _counts: list | None = field(default=None, repr=False, compare=False)
     _layers: list | None = field(default=None, init=False, repr=False, compare=False)
+    _by_name: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def layers(self) -> list[LayerResult]:
@@ -97,7 +98,6 @@ class ModelResult:
         """(node, values) per layer, in spec order: what a LayerResult holds, without making one
         (node.path is its name, node.scope its scope, graph.shapes[node.path] its output)."""
         return zip(self.graph.nodes, self.values)
-    _by_name: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def instances(self):
