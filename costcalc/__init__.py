@@ -26,28 +26,40 @@ def analyze(source, *, set=None, convention="macs", batch=None, dtype=None, trai
     result = count(source, convention=convention, batch=batch, dtype=dtype, params=set)
     result.claims = claim_outcomes(result)
     if train:
-        from costcalc.counting import training
-
-        result.training = training.train_step(result.graph, batch=result.batch, optimizer=optimizer,
-                                              precision=precision, frozen=frozen,
-                                              checkpoint=checkpoint)
-        if run:
-            result.training.run = training.whole_run(result.training, training.sequence_length(
-                result.graph), **run)
+        _train(result, optimizer=optimizer, precision=precision, frozen=frozen,
+               checkpoint=checkpoint, run=run)
     return result
 
 
-def compare(sources, *, set=None, convention="macs", batch=None, dtype=None) -> dict:
+def _train(result, *, optimizer, precision, frozen=(), checkpoint=(), run=None):
+    """``result.training``: one training step (counting/training.py), and a whole run if asked."""
+    from costcalc.counting import training
+
+    result.training = training.train_step(result.graph, batch=result.batch, optimizer=optimizer,
+                                          precision=precision, frozen=frozen, checkpoint=checkpoint)
+    if run:
+        result.training.run = training.whole_run(result.training, training.sequence_length(
+            result.graph), **run)
+
+
+def compare(sources, *, set=None, convention="macs", batch=None, dtype=None, train=False,
+            optimizer="adam", precision="fp32") -> dict:
     """What `costcalc compare` prints: totals side by side, ratios against the first spec and
-    the per-path diff (a mapping, as its --format json)."""
+    the per-path diff (a mapping, as its --format json). With ``train=True`` (`compare
+    --train`), each model's training step too: train FLOPs, backward MACs, saved activations
+    and training memory with ``optimizer`` at ``precision``."""
     from costcalc.counting.compare import compare as side_by_side
     from costcalc.counting.results import analyze as count
     from costcalc.errors import CostcalcError
 
     if len(sources) < 2:
         raise CostcalcError("compare needs two or more spec files")
-    return side_by_side([count(str(s), convention=convention, batch=batch, dtype=dtype, params=set)
-                         for s in sources])
+    results = [count(str(s), convention=convention, batch=batch, dtype=dtype, params=set)
+               for s in sources]
+    if train:
+        for r in results:
+            _train(r, optimizer=optimizer, precision=precision)
+    return side_by_side(results)
 
 
 def table1(source, *, set=None):

@@ -67,6 +67,34 @@ def test_train_flops_match_flopcounter_on_hand_written_models(make, spec):
     assert step.totals["train_flops"] == flopcounter_train(make, (1, 3, 224, 224))
 
 
+def test_compare_train_puts_each_models_step_side_by_side():
+    """`costcalc compare A B --train`: train FLOPs equal FlopCounterMode over forward + backward
+    on the hand-written models above; training memory is weights, gradients and Adam's two
+    moments (4 + 4 + 8 bytes per parameter, fp32) plus the saved activations."""
+    import json
+
+    from conftest import run_cli
+
+    r = run_cli("compare", SPECS / "zoo/resnet18.yaml", SPECS / "zoo/vgg16.yaml", "--train", "-f", "json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    metric = {m["key"]: m for m in d["metrics"]}
+    flops = metric["train_flops"]["values"]
+    assert flops == [flopcounter_train(resnet18, (1, 3, 224, 224)), flopcounter_train(vgg16, (1, 3, 224, 224))]
+    assert flops == [10_648_412_160, 92_648_177_664]  # the figures of the test above
+    assert metric["train_flops"]["vs_first"][0]["text"] == "8.70× more (+770.1%)"  # 92,648,177,664 / 10,648,412,160
+    saved = metric["saved_bytes"]["values"]
+    # ResNet-18 11,689,512 params, VGG-16 138,357,544 (torchvision's published counts)
+    assert metric["train_memory_bytes"]["values"] == [16 * 11_689_512 + saved[0], 16 * 138_357_544 + saved[1]]
+    assert [m["training"]["optimizer"] for m in d["models"]] == ["adam", "adam"]
+    text = run_cli("compare", SPECS / "zoo/resnet18.yaml", SPECS / "zoo/vgg16.yaml", "--train",
+                   "--optimizer", "sgd").stdout
+    # SGD keeps no state: 8 bytes per parameter; 8 * 11,689,512 = 93,516,096
+    assert f"Training memory (bytes: weights, gradients, sgd state, saved activations; fp32): " \
+           f"{93_516_096 + saved[0]:,} vs {8 * 138_357_544 + saved[1]:,}" in text
+    assert "Train FLOPs (2 × (forward + backward MACs)): 10,648,412,160 vs 92,648,177,664" in text
+
+
 def test_first_layer_has_no_grad_input():
     # conv5x5: 28·28·32 outputs × 192·5·5 = 120,422,400 MACs, fed by the model input
     step = train_step(build_graph(SPECS / "conv5x5_naive.yaml"), batch=1)

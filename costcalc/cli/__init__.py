@@ -169,6 +169,13 @@ AllowUnknownOpt = typer.Option(False, "--allow-unknown",
                                     "(named in a warning) instead of failing")
 
 
+TrainOpt = typer.Option(False, "--train", help="one training step: forward, grad-input and "
+                        "grad-weight MACs, train FLOPs, saved activations and memory")
+OptimizerOpt = typer.Option(Optimizer.adam, "--optimizer", help="with --train: its state")
+PrecisionOpt = typer.Option(Precision.fp32, "--precision",
+                            help="with --train: fp32, or mixed (fp16 + fp32 master weights)")
+
+
 @app.command()
 def analyze(
     specs: List[Path] = typer.Argument(..., help="spec files (YAML), or model targets file.py:FACTORY / "
@@ -184,11 +191,9 @@ def analyze(
     batch: Optional[int] = BatchOpt,
     dtype: Optional[str] = DtypeOpt,
     set_: Optional[List[str]] = SetOpt,
-    train: bool = typer.Option(False, "--train", help="one training step: forward, grad-input and "
-                               "grad-weight MACs, train FLOPs, saved activations and memory"),
-    optimizer: Optimizer = typer.Option(Optimizer.adam, "--optimizer", help="with --train: its state"),
-    precision: Precision = typer.Option(Precision.fp32, "--precision",
-                                        help="with --train: fp32, or mixed (fp16 + fp32 master weights)"),
+    train: bool = TrainOpt,
+    optimizer: Optimizer = OptimizerOpt,
+    precision: Precision = PrecisionOpt,
     checkpoint: Optional[List[str]] = typer.Option(None, "--checkpoint", metavar="GLOB",
                                                    help="with --train: checkpoint these block instances; repeatable"),
     freeze: Optional[List[str]] = typer.Option(None, "--freeze", metavar="GLOB",
@@ -279,10 +284,15 @@ def compare(
     batch: Optional[int] = BatchOpt,
     dtype: Optional[str] = DtypeOpt,
     set_: Optional[List[str]] = SetOpt,
+    train: bool = TrainOpt,
+    optimizer: Optimizer = OptimizerOpt,
+    precision: Precision = PrecisionOpt,
 ):
-    """Totals side by side, with ratios against the first spec and a per-path diff."""
+    """Totals side by side, with ratios against the first spec and a per-path diff; with
+    --train, each model's training step too."""
     data = call("compare", _spec_args(specs), set=_params(set_), convention=convention.value,
-                batch=batch, dtype=dtype)
+                batch=batch, dtype=dtype, train=train, optimizer=optimizer.value,
+                precision=precision.value)
     gc.freeze()
     run("compare", format.value, data)
 

@@ -22,20 +22,35 @@ def change_text(first: int, value: int) -> str:
     return f"{float(r):.2f}× more ({pct:+.1f}%)"
 
 
+#: (key, label) of the training figures compared with --train: Training.totals, then .memory
+TRAIN_COMPARED = (("train_flops", "Train FLOPs (2 × (forward + backward MACs))"),
+                  ("backward_macs", "Backward MACs (grad-input + grad-weight)"),
+                  ("saved_bytes", "Saved for backward (bytes)"))
+
+
 def compare(results: list[ModelResult]) -> dict:
-    """The data of `costcalc compare`; the JSON contract is ``{"models": [...], ...}``."""
+    """The data of `costcalc compare`; the JSON contract is ``{"models": [...], ...}``. Each
+    metric carries its exact value per model (``values``) and each model's change against the
+    first; results with a training step (``r.training``) add its figures."""
     first = results[0]
     unit = first.convention.unit
     keys = [(m.name, unit if m.name == "ops" else m.label) for m in COMPARED]
     if first.convention.name == "flops":
         keys = [k for k in keys if k[0] != "flops"]
+    rows = [(key, label, [r.totals[key] for r in results]) for key, label in keys]
+    if all(r.training is not None for r in results):
+        t = first.training
+        rows += [(key, label, [r.training.totals[key] for r in results]) for key, label in TRAIN_COMPARED]
+        rows.append(("train_memory_bytes", f"Training memory (bytes: weights, gradients, {t.optimizer} "
+                     f"state, saved activations; {t.precision})",
+                     [r.training.memory["total_bytes"] for r in results]))
     metrics = []
-    for key, label in keys:
-        base = first.totals[key]
+    for key, label, values in rows:
+        base = values[0]
         metrics.append({
-            "key": key, "label": label,
-            "vs_first": [{"model": r.name, "ratio": (r.totals[key] / base) if base else None,
-                          "text": change_text(base, r.totals[key])} for r in results[1:]],
+            "key": key, "label": label, "values": values,
+            "vs_first": [{"model": r.name, "ratio": (v / base) if base else None,
+                          "text": change_text(base, v)} for r, v in zip(results[1:], values[1:])],
         })
     return {"convention": first.convention.name, "models": [r.to_dict() for r in results],
             "metrics": metrics, "paths": _paths(results), "paths_unit": unit}

@@ -157,7 +157,7 @@ def _compare_section(data) -> str:
                                                           for m in models[1:]]
     rows = []
     for metric in data["metrics"]:
-        rows.append([metric["label"]] + [exact(m["totals"][metric["key"]]) for m in models]
+        rows.append([metric["label"]] + [exact(v) for v in metric["values"]]
                     + [v["text"] for v in metric["vs_first"]])
     legend = "".join(f'<span><svg width="12" height="10"><rect class="m{i % 6}" width="12" height="10"/>'
                      f'</svg> {esc(m["name"])}</span>' for i, m in enumerate(models))

@@ -124,14 +124,14 @@ def print_compare(cmp, out: Console | None = None):
             table.add_column(f"vs {models[0]['name']}", justify="right")
     for metric in cmp["metrics"]:
         cells = [metric["label"]]
-        for i, m in enumerate(models):
-            cells.append(human(m["totals"][metric["key"]]))
+        for i, value in enumerate(metric["values"]):
+            cells.append(human(value))
             if i:
                 cells.append(metric["vs_first"][i - 1]["text"])
         table.add_row(*cells)
     print_table(out, table)
     for metric in cmp["metrics"]:
-        out.print(f"{metric['label']}: " + " vs ".join(exact(m["totals"][metric["key"]]) for m in models))
+        out.print(f"{metric['label']}: " + " vs ".join(map(exact, metric["values"])))
     if cmp["paths"]:
         header, rows = path_diff(cmp, human)
         diff = Table(title=f"per path ({cmp['paths_unit']})", box=box.SIMPLE_HEAD, title_justify="left")

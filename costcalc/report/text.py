@@ -177,8 +177,8 @@ def compare_markdown(data) -> str:
     rows = []
     for metric in data["metrics"]:
         cells = [metric["label"]]
-        for i, m in enumerate(models):
-            cells.append(f"{m['totals'][metric['key']]:,}")
+        for i, value in enumerate(metric["values"]):
+            cells.append(f"{value:,}")
             if i:
                 cells.append(metric["vs_first"][i - 1]["text"])
         rows.append(cells)
