@@ -95,6 +95,32 @@ def test_compare_train_puts_each_models_step_side_by_side():
     assert "Train FLOPs (2 × (forward + backward MACs)): 10,648,412,160 vs 92,648,177,664" in text
 
 
+def test_train_csv_has_a_line_per_layer_whose_columns_sum_to_the_total():
+    import csv
+    import io
+
+    from conftest import run_cli
+
+    r = run_cli("analyze", SPECS / "reduced.yaml", "--train", "--format", "csv")
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    layers, total = rows[:-1], rows[-1]
+    assert len(layers) == 14 and total["layer"] == "TOTAL"
+    for m in ("forward_macs", "grad_input_macs", "grad_weight_macs", "backward_macs", "train_flops"):
+        assert sum(int(l[m]) for l in layers) == int(total[m]), m
+    b2 = next(l for l in layers if l["layer"] == "inception_3a/b2")
+    # 3x3 conv 96 -> 128 on 28x28: 28*28*128*96*9 = 86,704,128 MACs forward, grad-input and
+    # grad-weight each; train FLOPs 2 * 3 * 86,704,128 = 520,224,768
+    assert (b2["grad_input"], b2["forward_macs"], b2["grad_input_macs"], b2["grad_weight_macs"],
+            b2["train_flops"]) == ("1", "86704128", "86704128", "86704128", "520224768")
+    b1 = next(l for l in layers if l["layer"] == "inception_3a/b1")  # reads the input: no grad-input
+    assert (b1["grad_input"], b1["grad_input_macs"]) == ("0", "0")
+    # 28*28*64*192 = 9,633,792 MACs. The step: forward 128,049,152 (the reduced module's MACs),
+    # grad-weight as much again, grad-input only for the convs after a reduce, b2 86,704,128 and
+    # b3 28*28*32*16*25 = 10,035,200: 2 * (2 * 128,049,152 + 96,739,328) = 705,675,264
+    assert b1["forward_macs"] == "9633792" and total["train_flops"] == "705675264"
+
+
 def test_first_layer_has_no_grad_input():
     # conv5x5: 28·28·32 outputs × 192·5·5 = 120,422,400 MACs, fed by the model input
     step = train_step(build_graph(SPECS / "conv5x5_naive.yaml"), batch=1)

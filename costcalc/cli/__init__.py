@@ -224,8 +224,6 @@ def analyze(
                       mfu=_fraction("--mfu", mfu, most=1)) if samples or tokens else None)
         opts = dict(train=True, optimizer=optimizer.value, precision=precision.value,
                     checkpoint=tuple(checkpoint or ()), frozen=tuple(freeze or ()), run=whole)
-        if format is Format.csv:
-            raise CostcalcError("--train prints table, json or markdown")
     results = [_analyze_one(str(s), input_, allow_unknown, set=params, convention=convention.value,
                             batch=batch, dtype=dtype, **opts) for s in _spec_args(specs)]
     if input_ is not None and not any(_is_target(str(s)) for s in specs):

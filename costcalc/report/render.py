@@ -30,6 +30,7 @@ RENDERERS: dict[tuple[str, str], Renderer] = {
     ("train", "table"): Renderer(f"{_R}:print_train", ("depth",)),
     ("train", "json"): Renderer(f"{_R}:train_json", json=True),
     ("train", "markdown"): Renderer(f"{_R}:train_markdown", ("depth",)),
+    ("train", "csv"): Renderer(f"{_R}:train_csv"),
     ("verify-train", "table"): Renderer(f"{_R}:print_verify_train"),
     ("verify-train", "json"): Renderer("costcalc.crosscheck.train_agreement:train_report_dict", json=True),
     ("verify-train", "markdown"): Renderer(f"{_R}:verify_train_markdown"),

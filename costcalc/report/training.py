@@ -18,6 +18,24 @@ def title(r) -> str:
             f"{t.precision}")
 
 
+def train_csv(results) -> str:
+    """`analyze --train --format csv`: one line per layer of the step, exact integers (units in
+    the header: MACs are multiply-accumulates), then the total; several models are stacked."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    names = [m for m, _, _ in TRAIN_METRICS]
+    w.writerow(["model", "layer", "kind", "grad_input", *names])
+    for r in results:
+        t = r.training
+        for l in t.layers:
+            w.writerow([r.name, l.name, l.kind, int(l.grad_input), *(l.values[m] for m in names)])
+        w.writerow([r.name, "TOTAL", "", "", *(t.totals[m] for m in names)])
+    return buf.getvalue()
+
+
 def groups(r, depth=None) -> list:
     """(name, kind, values) per row: each layer, or with ``depth`` N, each run of layers nested
     deeper than N path levels merged into its block's row (saved bytes: each storage once)."""
