@@ -114,6 +114,24 @@ def test_report_compare_view(tmp_path):
     assert bars(diff, "dbar m0") == 2 * 4 and bars(diff, "dbar m1") == 2 * 4  # 2 columns x 4 paths
 
 
+def test_report_train_adds_each_models_step_and_compares_it(tmp_path):
+    out = tmp_path / "t.html"
+    r = run_cli("report", SPECS / "naive.yaml", SPECS / "reduced.yaml", "--train", "--optimizer", "sgd",
+                "-o", out)
+    assert r.returncode == 0, r.stderr
+    html = out.read_text(encoding="utf-8")
+    assert html.count("training step: input 192×28×28, batch 1, sgd, fp32</h3>") == 2
+    # naive: every conv reads the input, so no grad-input; grad-weight = forward = 303,464,448
+    # (README): train FLOPs 2 * 2 * 303,464,448 = 1,213,857,792. Reduced: 2 * (2 * 128,049,152 +
+    # 96,739,328 of the 3x3 and 5x5 convs' grad-inputs, 86,704,128 + 10,035,200) = 705,675,264
+    assert "Train FLOPs (2 × (forward + backward MACs)): <b>1,213,857,792</b>" in html
+    assert "Train FLOPs (2 × (forward + backward MACs)): <b>705,675,264</b>" in html
+    compare = html[html.index('<section class="compare"'):]
+    assert '<td class="n">1,213,857,792</td><td class="n">705,675,264</td>' in compare
+    # 192*64+64 + 192*128*9+128 + 192*32*25+32 = 12,352 + 221,312 + 153,632 = 387,296
+    assert "Params: <b>387,296</b>, trainable 387,296" in html
+
+
 @pytest.mark.parametrize("kind", ["chain", "nested"])
 def test_report_stays_bounded_for_10000_layers(kind):
     """10,000 layers: every layer has its bars, the graph is capped, the file grows linearly."""

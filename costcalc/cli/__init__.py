@@ -304,13 +304,18 @@ def report(
     batch: Optional[int] = BatchOpt,
     dtype: Optional[str] = DtypeOpt,
     set_: Optional[List[str]] = SetOpt,
+    train: bool = TrainOpt,
+    optimizer: Optimizer = OptimizerOpt,
+    precision: Precision = PrecisionOpt,
 ):
     """One self-contained HTML file (nothing fetched): exact totals, per-layer bar charts, the
-    layer graph, published claims and, with several specs, the compare view."""
+    layer graph, published claims and, with several specs, the compare view; with --train,
+    each model's training step too."""
     from costcalc.report.html import write_report
 
     params = _params(set_)
-    results = [call("analyze", str(s), set=params, convention=convention.value, batch=batch, dtype=dtype)
+    results = [call("analyze", str(s), set=params, convention=convention.value, batch=batch, dtype=dtype,
+                    train=train, optimizer=optimizer.value, precision=precision.value)
                for s in _spec_args(specs)]
     _warn(COMMANDS["analyze"][1](results))
     print(write_report(results, output))

@@ -133,9 +133,24 @@ def _model_section(i, r, outcomes) -> str:
             f'<button data-toggle="open" data-for="{sid}-chart">expand all</button>'
             f'<button data-toggle="close" data-for="{sid}-chart">collapse all</button>'
             f'<div class="chart" id="{sid}-chart">{layer_chart(r)}</div>'
-            f"<h3>Published claims</h3>{_claims(outcomes)}"
+            + _training_section(r)
+            + f"<h3>Published claims</h3>{_claims(outcomes)}"
             f'<h3 id="{sid}-graph">Graph</h3><p class="note">{esc(graph_note)}; block instances are the dashed '
             f'groups.</p><div class="graphbox">{graph}</div></section>')
+
+
+def _training_section(r) -> str:
+    """`report --train`: the step's totals and memory (the lines `analyze --train` prints) and
+    its per-layer table; nothing without a training step."""
+    if r.training is None:
+        return ""
+    from costcalc.report import training
+
+    header = ["layer", "kind"] + [c for _, c in training.COLUMNS]
+    body = training.rows(r) + [training.total_row(r)]
+    totals = "".join(f"<li>{_bold_figure(line)}</li>" for line in training.lines(r))
+    return (f"<h3>{esc(training.title(r))}</h3><ul class=\"totals\">{totals}</ul>"
+            + _table(header, body, numeric=range(2, len(header))))
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:
@@ -148,7 +163,8 @@ def _bold_figure(line: str) -> str:
     if not sep:
         return esc(line)
     figure, space, tail = rest.partition(" ")
-    return f"{esc(label)}: <b>{esc(figure)}</b>{space}{esc(tail)}"
+    stop = "," if figure.endswith(",") else ""  # 'Params: 387,296, trainable ...'
+    return f"{esc(label)}: <b>{esc(figure[:len(figure) - len(stop)])}</b>{stop}{space}{esc(tail)}"
 
 
 def _compare_section(data) -> str:
